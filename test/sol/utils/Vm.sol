@@ -31,6 +31,8 @@ interface Vm {
     function revertToState(uint256 snapshotId) external returns (bool success);
     function envOr(string calldata name, uint256 defaultValue) external view returns (uint256 value);
     function readFile(string calldata path) external view returns (string memory data);
+    function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
+    function projectRoot() external view returns (string memory path);
     function toString(uint256 value) external pure returns (string memory);
     function toString(int256 value) external pure returns (string memory);
     function getBlockTimestamp() external view returns (uint256);
