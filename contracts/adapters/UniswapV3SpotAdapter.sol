@@ -74,6 +74,9 @@ contract UniswapV3SpotAdapter is ISpotVenueAdapter, DelegateOnly {
         if (sellingUnderlying == (tokenIn == quoteToken)) revert NotQuotePair(tokenIn, tokenOut);
         address underlying = sellingUnderlying ? tokenIn : tokenOut;
         (uint256 px,) = oracle.price(underlying);
+        uint8 underlyingDecimals = IERC20Metadata(underlying).decimals();
+        // In the vault's context: its spot position is its own token balance.
+        r.positionBefore = int256(_toWad(IERC20(underlying).balanceOf(address(this)), underlyingDecimals));
 
         IERC20(tokenIn).forceApprove(address(router), amountIn);
         uint256 amountOut = router.exactInputSingle(
@@ -89,7 +92,7 @@ contract UniswapV3SpotAdapter is ISpotVenueAdapter, DelegateOnly {
             })
         );
 
-        uint8 underlyingDecimals = IERC20Metadata(underlying).decimals();
+        r.positionAfter = int256(_toWad(IERC20(underlying).balanceOf(address(this)), underlyingDecimals));
         uint256 baseWad = _toWad(sellingUnderlying ? amountIn : amountOut, underlyingDecimals);
         uint256 quoteWad = _toWad(sellingUnderlying ? amountOut : amountIn, _quoteDecimals);
         r.underlying = underlying;

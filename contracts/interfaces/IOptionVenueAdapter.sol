@@ -25,8 +25,12 @@ interface IOptionVenueAdapter is IVenueAdapter {
     /// @notice Premium (buy, `size` > 0) or proceeds (sell) including fees, and the fee part, in USD WAD.
     function quote(uint256 seriesId, int256 size) external view returns (uint256 amount, uint256 fee);
 
-    /// @notice `account`'s signed size in `seriesId` and its delta (underlying units) at the current oracle price.
-    function positionDelta(address account, uint256 seriesId) external view returns (int256 size, int256 delta);
+    /// @notice `account`'s signed size in `seriesId`, its delta (underlying units) and gamma
+    /// (d(delta)/d(price) x 1e18) at the current oracle price; zero greeks once the series expired.
+    function positionGreeks(address account, uint256 seriesId)
+        external
+        view
+        returns (int256 size, int256 delta, int256 gamma);
 
     /// @notice Mark-to-model value of `account`'s position in `seriesId` (long value minus short
     /// liability, plus posted collateral), USD WAD.

@@ -7,6 +7,9 @@ pragma solidity 0.8.28;
 struct LegResult {
     address underlying; // asset whose exposure the leg changes
     int256 deltaChange; // change of the account's delta, underlying units (+ = longer)
+    int256 gammaChange; // change of the account's gamma, d(delta)/d(price) x 1e18 (options; 0 otherwise)
+    int256 positionBefore; // account's size in the traded instrument before the leg (underlying units)
+    int256 positionAfter; // and after it: |after| < |before| means the leg reduced the position
     uint256 size; // |size| traded, underlying units (for per-instrument caps)
     uint256 notionalUsd; // size x oracle price (for tiers and turnover)
     uint256 executionPrice; // average price per unit actually paid/received (premium, fill or swap price)

@@ -82,6 +82,9 @@ describe("UniswapV3SpotAdapter (delegatecalled like the vault does)", () => {
     expect(leg.underlying.toLowerCase()).toBe(weth.address.toLowerCase());
     expect(leg.size).toBe(10n * WAD);
     expect(leg.deltaChange).toBe(-10n * WAD);
+    expect(leg.positionBefore).toBe(wethBefore);
+    expect(leg.positionAfter).toBe(wethBefore - 10n * WAD);
+    expect(leg.gammaChange).toBe(0n);
     expect(leg.oraclePrice).toBe(3000n * WAD);
     expect(leg.notionalUsd).toBe(30_000n * WAD);
     expect(leg.cashFlow).toBe(received * 10n ** 12n);
