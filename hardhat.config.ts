@@ -18,7 +18,11 @@ export default defineConfig({
     compilers: [{ version: "0.8.28", path: solcPath, settings: solcSettings(200) }],
     overrides: {
       // At 200 runs the options AMM is over EIP-170 (24,576 bytes); runs = 1 fits it (24,555).
-      "contracts/venues/options/OptionsAMM.sol": { version: "0.8.28", path: solcPath, settings: solcSettings(1) },
+      "contracts/venues/options/OptionsAMM.sol": {
+        version: "0.8.28",
+        path: solcPath,
+        settings: solcSettings(1),
+      },
     },
   },
   paths: {

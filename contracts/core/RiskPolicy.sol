@@ -24,6 +24,8 @@ contract RiskPolicy is AccessControl {
     uint256 public constant MIN_APPROVAL_EXPIRY = 5 minutes;
     uint256 public constant MAX_APPROVAL_EXPIRY = 7 days;
     uint256 public constant MAX_AMOUNT = 1e36; // any size or USD amount
+    uint256 public constant MAX_GREEKS_CACHE_AGE = 1 days;
+    uint256 public constant MAX_GREEKS_CACHE_MOVE_BPS = 500; // 5%
 
     /// @notice Limits per underlying asset (all WAD; sizes in underlying units, money in USD).
     struct UnderlyingLimits {
@@ -48,6 +50,8 @@ contract RiskPolicy is AccessControl {
         uint32 keeperCooldown; // seconds between rebalances
         uint32 window; // seconds; turnover and premium budgets reset per window
         uint32 approvalExpiry; // seconds an approval stays valid
+        uint32 greeksCacheMaxAge; // seconds the vault may use cached option greeks
+        uint16 greeksCacheMaxMoveBps; // price move since the cache was built before it must be rebuilt
         uint128 turnoverCapPerWindow; // USD notional traded per window
         uint128 tier1Notional; // bundles at or above need one approval (FINANCE)
         uint128 tier2Notional; // bundles at or above need two (FINANCE and RISK)
@@ -108,9 +112,9 @@ contract RiskPolicy is AccessControl {
     }
 
     /// @notice The limits of `underlying` (reverts if it was never configured).
-    function underlyingLimits(address underlying) external view returns (UnderlyingLimits memory l) {
-        l = _limits[underlying];
-        if (l.band == 0) revert UnknownUnderlying(underlying);
+    function underlyingLimits(address underlying) external view returns (UnderlyingLimits memory lim) {
+        lim = _limits[underlying];
+        if (lim.band == 0) revert UnknownUnderlying(underlying);
     }
 
     /// @notice The limits of `underlying`, zeroed if it was never configured (for explorers).
@@ -133,6 +137,12 @@ contract RiskPolicy is AccessControl {
         if (g.approvalExpiry < MIN_APPROVAL_EXPIRY || g.approvalExpiry > MAX_APPROVAL_EXPIRY) {
             revert InvalidLimit("approvalExpiry");
         }
+        if (g.greeksCacheMaxAge == 0 || g.greeksCacheMaxAge > MAX_GREEKS_CACHE_AGE) {
+            revert InvalidLimit("greeksCacheMaxAge");
+        }
+        if (g.greeksCacheMaxMoveBps == 0 || g.greeksCacheMaxMoveBps > MAX_GREEKS_CACHE_MOVE_BPS) {
+            revert InvalidLimit("greeksCacheMaxMoveBps");
+        }
         if (g.turnoverCapPerWindow == 0 || g.turnoverCapPerWindow > MAX_AMOUNT) {
             revert InvalidLimit("turnoverCapPerWindow");
         }
@@ -143,16 +153,16 @@ contract RiskPolicy is AccessControl {
         emit GlobalLimitsSet(old, g);
     }
 
-    function _validateUnderlying(UnderlyingLimits calldata l) private pure {
-        if (l.band == 0 || l.band > MAX_AMOUNT) revert InvalidLimit("band");
-        if (l.targetDelta > int256(MAX_AMOUNT) || l.targetDelta < -int256(MAX_AMOUNT)) revert InvalidLimit("targetDelta");
-        if (l.minHedgeRatio == 0 || l.minHedgeRatio > l.maxHedgeRatio) revert InvalidLimit("minHedgeRatio");
-        if (l.maxHedgeRatio > MAX_HEDGE_RATIO) revert InvalidLimit("maxHedgeRatio");
-        if (l.maxOptionLegSize > MAX_AMOUNT) revert InvalidLimit("maxOptionLegSize");
-        if (l.maxPerpLegSize > MAX_AMOUNT) revert InvalidLimit("maxPerpLegSize");
-        if (l.maxSpotLegSize > MAX_AMOUNT) revert InvalidLimit("maxSpotLegSize");
-        if (l.maxPerpPosition > MAX_AMOUNT) revert InvalidLimit("maxPerpPosition");
-        if (l.premiumBudgetPerWindow > MAX_AMOUNT) revert InvalidLimit("premiumBudgetPerWindow");
-        if (l.maxOpenSeries > MAX_OPEN_SERIES_CAP) revert InvalidLimit("maxOpenSeries");
+    function _validateUnderlying(UnderlyingLimits calldata lim) private pure {
+        if (lim.band == 0 || lim.band > MAX_AMOUNT) revert InvalidLimit("band");
+        if (lim.targetDelta > int256(MAX_AMOUNT) || lim.targetDelta < -int256(MAX_AMOUNT)) revert InvalidLimit("targetDelta");
+        if (lim.minHedgeRatio == 0 || lim.minHedgeRatio > lim.maxHedgeRatio) revert InvalidLimit("minHedgeRatio");
+        if (lim.maxHedgeRatio > MAX_HEDGE_RATIO) revert InvalidLimit("maxHedgeRatio");
+        if (lim.maxOptionLegSize > MAX_AMOUNT) revert InvalidLimit("maxOptionLegSize");
+        if (lim.maxPerpLegSize > MAX_AMOUNT) revert InvalidLimit("maxPerpLegSize");
+        if (lim.maxSpotLegSize > MAX_AMOUNT) revert InvalidLimit("maxSpotLegSize");
+        if (lim.maxPerpPosition > MAX_AMOUNT) revert InvalidLimit("maxPerpPosition");
+        if (lim.premiumBudgetPerWindow > MAX_AMOUNT) revert InvalidLimit("premiumBudgetPerWindow");
+        if (lim.maxOpenSeries > MAX_OPEN_SERIES_CAP) revert InvalidLimit("maxOpenSeries");
     }
 }

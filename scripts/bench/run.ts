@@ -15,7 +15,9 @@ import { benchUniswap } from "./uniswap.ts";
 type Figures = Record<string, number | string>;
 type Suite = () => Promise<Figures>;
 
-async function fresh<T>(run: (viem: Awaited<ReturnType<typeof network.connect>>["viem"]) => Promise<T>): Promise<T> {
+async function fresh<T>(
+  run: (viem: Awaited<ReturnType<typeof network.connect>>["viem"]) => Promise<T>,
+): Promise<T> {
   const connection = await network.connect();
   try {
     return await run(connection.viem);
@@ -43,13 +45,18 @@ const suites: Record<string, Suite> = {
 
 const argsSchema = z.object({
   suite: z.enum(Object.keys(suites) as [string, ...string[]], {
-    error: (issue) => `unknown suite ${JSON.stringify(issue.input)}; expected one of: ${Object.keys(suites).join(", ")}`,
+    error: (issue) =>
+      `unknown suite ${JSON.stringify(issue.input)}; expected one of: ${Object.keys(suites).join(", ")}`,
   }),
   json: z.boolean(),
 });
 
 function parseCli(argv: string[]): z.infer<typeof argsSchema> {
-  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: "boolean", default: false } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: "boolean", default: false } },
+    allowPositionals: true,
+  });
   if (positionals.length !== 1) throw new Error(`usage: bench <${Object.keys(suites).join("|")}> [--json]`);
   const parsed = argsSchema.safeParse({ suite: positionals[0], json: values.json });
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => i.message).join("; "));
@@ -59,7 +66,8 @@ function parseCli(argv: string[]): z.infer<typeof argsSchema> {
 function printTable(figures: Figures): void {
   const width = Math.max(...Object.keys(figures).map((k) => k.length));
   for (const [key, value] of Object.entries(figures)) {
-    const shown = typeof value === "number" && Number.isInteger(value) ? value.toLocaleString("en-US") : String(value);
+    const shown =
+      typeof value === "number" && Number.isInteger(value) ? value.toLocaleString("en-US") : String(value);
     console.log(`${key.padEnd(width)}  ${shown}`);
   }
 }

@@ -1,7 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { network } from "hardhat";
 import { decodeFunctionResult, encodeFunctionData, parseUnits, type Address } from "viem";
-import { createPoolWithLiquidity, deployUniswapV3, type UniswapClients } from "../../../scripts/deploy/uniswapV3.ts";
+import {
+  createPoolWithLiquidity,
+  deployUniswapV3,
+  type UniswapClients,
+} from "../../../scripts/deploy/uniswapV3.ts";
 
 const { viem } = await network.connect();
 const WAD = 10n ** 18n;
@@ -124,19 +128,21 @@ describe("UniswapV3SpotAdapter (delegatecalled like the vault does)", () => {
   it("rejects pairs without the quote token, zero amounts, expired deadlines and direct calls", async () => {
     const { weth, usdc, adapter, account } = env;
     const dl = await deadline();
-    await expect(account.write.exec([adapter.address, swapData(weth.address, weth.address, WAD, 0n, dl)])).rejects.toThrow(
-      /NotQuotePair/,
+    await expect(
+      account.write.exec([adapter.address, swapData(weth.address, weth.address, WAD, 0n, dl)]),
+    ).rejects.toThrow(/NotQuotePair/);
+    await expect(
+      account.write.exec([adapter.address, swapData(usdc.address, usdc.address, WAD, 0n, dl)]),
+    ).rejects.toThrow(/NotQuotePair/);
+    await expect(
+      account.write.exec([adapter.address, swapData(weth.address, usdc.address, 0n, 0n, dl)]),
+    ).rejects.toThrow(/ZeroAmount/);
+    await expect(
+      account.write.exec([adapter.address, swapData(weth.address, usdc.address, WAD, 0n, 1n)]),
+    ).rejects.toThrow(/Transaction too old/);
+    await expect(adapter.write.swap([weth.address, usdc.address, WAD, 0n, dl])).rejects.toThrow(
+      /DelegateCallOnly/,
     );
-    await expect(account.write.exec([adapter.address, swapData(usdc.address, usdc.address, WAD, 0n, dl)])).rejects.toThrow(
-      /NotQuotePair/,
-    );
-    await expect(account.write.exec([adapter.address, swapData(weth.address, usdc.address, 0n, 0n, dl)])).rejects.toThrow(
-      /ZeroAmount/,
-    );
-    await expect(account.write.exec([adapter.address, swapData(weth.address, usdc.address, WAD, 0n, 1n)])).rejects.toThrow(
-      /Transaction too old/,
-    );
-    await expect(adapter.write.swap([weth.address, usdc.address, WAD, 0n, dl])).rejects.toThrow(/DelegateCallOnly/);
     expect(await adapter.read.kind()).toBe(2);
   });
 });
