@@ -65,6 +65,11 @@ contract PerpDEXAdapter is IPerpVenueAdapter, DelegateOnly {
     }
 
     /// @inheritdoc IPerpVenueAdapter
+    function positionSize(address account, address underlying) external view returns (int256 size) {
+        (size,,,) = dex.positions(account, underlying);
+    }
+
+    /// @inheritdoc IPerpVenueAdapter
     function position(address account, address underlying)
         external
         view

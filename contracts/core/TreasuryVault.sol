@@ -40,6 +40,8 @@ contract TreasuryVault is AccessControl, ReentrancyGuardTransient {
     /// @dev Treasury withdrawals of the quote token keep this multiple of every perp position's
     /// maintenance margin (less its equity) in the vault, so a withdrawal never strips needed margin.
     uint256 public constant MARGIN_BUFFER_MULTIPLE = 2;
+    /// @dev Tolerance of the hedge-ratio bounds (WAD): 1e-6 of the gap.
+    uint256 private constant RATIO_TOLERANCE = 1e12;
 
     enum Mode {
         Normal,
@@ -65,12 +67,18 @@ contract TreasuryVault is AccessControl, ReentrancyGuardTransient {
         uint256 bound;
     }
 
-    /// @notice Per-leg audit record emitted with every rebalance.
+    /// @notice Per-leg audit record emitted with every rebalance: venue (adapter), instrument (kind,
+    /// id, and the underlying of its DeltaRecord), signed size traded, delta change, average price
+    /// paid, the oracle price and the fee. Margin and redeem legs carry their amount as `sizeChange`.
     struct LegRecord {
         LegKind kind;
         address adapter;
         uint256 id;
-        LegResult result;
+        int256 sizeChange;
+        int256 deltaChange;
+        uint256 executionPrice;
+        uint256 oraclePrice;
+        uint256 fee;
     }
 
     /// @notice Pre- and post-trade net delta of one touched underlying.
@@ -87,8 +95,8 @@ contract TreasuryVault is AccessControl, ReentrancyGuardTransient {
     struct OptionBook {
         int128 delta0; // underlying units (WAD) at refPrice
         int128 gamma0; // d(delta)/d(price) x 1e18, summed over series
-        uint128 refPrice; // oracle price the cache is anchored to (WAD)
-        uint64 refTime; // when the cache was last rebuilt exactly
+        uint96 refPrice; // oracle price the cache is anchored to (WAD; up to 7.9e10 USD)
+        uint32 refTime; // when the cache was last rebuilt exactly
         uint128 absSize; // sum of |size| over held series (underlying units)
     }
 
@@ -463,7 +471,7 @@ contract TreasuryVault is AccessControl, ReentrancyGuardTransient {
         t.underlying[k] = u;
         t.price[k] = price;
         t.limits[k] = lim;
-        int256 net = _netDelta(u, decPlusOne - 1, price, g);
+        (int256 net,) = _netDelta(u, decPlusOne - 1, price, g);
         t.pre[k] = net;
         t.running[k] = net;
     }
@@ -478,18 +486,19 @@ contract TreasuryVault is AccessControl, ReentrancyGuardTransient {
     /// @dev Net delta in the rebalance path: the option part from the cache, rebuilt if stale.
     function _netDelta(address u, uint8 dec, uint256 price, RiskPolicy.GlobalLimits memory g)
         private
-        returns (int256)
+        returns (int256 net, int256 perp)
     {
+        perp = _perpSize(u);
         int256 spot = int256(_toWad(IERC20(u).balanceOf(address(this)), dec));
-        return spot + _cachedOptionDelta(u, price, g) + _perpSize(u) - int256(ledger.totalLiabilities(u));
+        net = spot + _cachedOptionDelta(u, price, g) + perp - int256(ledger.totalLiabilities(u));
     }
 
     function _cachedOptionDelta(address u, uint256 price, RiskPolicy.GlobalLimits memory g)
         private
         returns (int256)
     {
-        OptionBook memory b = _books[u];
         if (_held[u].length == 0) return 0;
+        OptionBook memory b = _books[u];
         uint256 move = price > b.refPrice ? price - b.refPrice : b.refPrice - price;
         bool stale = block.timestamp - b.refTime > g.greeksCacheMaxAge
             || move * 10_000 > uint256(b.refPrice) * g.greeksCacheMaxMoveBps;
@@ -511,7 +520,7 @@ contract TreasuryVault is AccessControl, ReentrancyGuardTransient {
             gamma += gm;
             absSize += _abs(size);
         }
-        b = OptionBook(int128(delta), int128(gamma), uint128(price), uint64(block.timestamp), uint128(absSize));
+        b = OptionBook(int128(delta), int128(gamma), uint96(price), uint32(block.timestamp), uint128(absSize));
         _books[u] = b;
         emit OptionBookRebuilt(u, delta, gamma, price, absSize);
     }
@@ -519,8 +528,7 @@ contract TreasuryVault is AccessControl, ReentrancyGuardTransient {
     function _perpSize(address u) private view returns (int256 size) {
         address[] storage venues = _perpVenues[u];
         for (uint256 i; i < venues.length; ++i) {
-            (int256 s,,) = IPerpVenueAdapter(venues[i]).position(address(this), u);
-            size += s;
+            size += IPerpVenueAdapter(venues[i]).positionSize(address(this), u);
         }
     }
 
@@ -566,7 +574,13 @@ contract TreasuryVault is AccessControl, ReentrancyGuardTransient {
         records = new LegRecord[](legs.length);
         for (uint256 i; i < legs.length; ++i) {
             LegResult memory r = _runLeg(legs[i], i, t, g, reduceOnly, deadline);
-            records[i] = LegRecord(legs[i].kind, legs[i].adapter, legs[i].id, r);
+            Leg calldata leg = legs[i];
+            int256 sizeChange = !_isTrade(leg.kind)
+                ? leg.amount
+                : leg.kind == LegKind.Spot ? r.deltaChange : r.positionAfter - r.positionBefore;
+            records[i] = LegRecord(
+                leg.kind, leg.adapter, leg.id, sizeChange, r.deltaChange, r.executionPrice, r.oraclePrice, r.fee
+            );
             turnover += r.notionalUsd;
         }
     }
@@ -682,8 +696,8 @@ contract TreasuryVault is AccessControl, ReentrancyGuardTransient {
     function _applyOptionTrade(address u, LegResult memory r, uint256 price) private {
         OptionBook storage b = _books[u];
         if (_held[u].length == 0 && b.absSize == 0) {
-            b.refPrice = uint128(price);
-            b.refTime = uint64(block.timestamp);
+            b.refPrice = uint96(price);
+            b.refTime = uint32(block.timestamp);
         }
         int256 shift = r.gammaChange * (int256(price) - int256(uint256(b.refPrice))) / 1e18;
         b.delta0 = int128(int256(b.delta0) + r.deltaChange - shift);
@@ -743,7 +757,7 @@ contract TreasuryVault is AccessControl, ReentrancyGuardTransient {
         for (uint256 k; k < t.count; ++k) {
             address u = t.underlying[k];
             RiskPolicy.UnderlyingLimits memory lim = t.limits[k];
-            int256 post = _netDelta(u, _decimalsPlusOne[u] - 1, t.price[k], g);
+            (int256 post, int256 perpSize) = _netDelta(u, _decimalsPlusOne[u] - 1, t.price[k], g);
             int256 dev = post - lim.targetDelta;
             int256 preDev = t.pre[k] - lim.targetDelta;
             if (!reduceOnly && _abs(dev) > lim.band) revert OutsideBand(u, post, lim.targetDelta, lim.band);
@@ -751,11 +765,12 @@ contract TreasuryVault is AccessControl, ReentrancyGuardTransient {
                 // A hedge was due: the fraction of the gap closed must lie within the governed ratios.
                 int256 signedRatio = (preDev - dev) * 1e18 / preDev;
                 uint256 ratio = signedRatio > 0 ? uint256(signedRatio) : 0;
-                if (ratio < lim.minHedgeRatio || ratio > lim.maxHedgeRatio) {
+                // 1e-6 tolerance: a hedge to exactly the target must not fail on a rounding wei.
+                if (ratio + RATIO_TOLERANCE < lim.minHedgeRatio || ratio > lim.maxHedgeRatio + RATIO_TOLERANCE) {
                     revert HedgeRatioOutOfBounds(u, ratio, lim.minHedgeRatio, lim.maxHedgeRatio);
                 }
             }
-            uint256 perp = _abs(_perpSize(u));
+            uint256 perp = _abs(perpSize);
             if (perp > lim.maxPerpPosition) revert PerpPositionAboveCap(u, perp, lim.maxPerpPosition);
             uint256 open = _held[u].length;
             if (open > lim.maxOpenSeries) revert TooManyOpenSeries(u, open, lim.maxOpenSeries);

@@ -18,6 +18,10 @@ interface IPerpVenueAdapter is IVenueAdapter {
     /// @notice Moves `amount` quote tokens (token units) from margin back to the account. DELEGATECALL only.
     function withdrawMargin(address underlying, uint256 amount) external;
 
+    /// @notice Signed size of `account`'s position (underlying units): the cheap read the vault's
+    /// band check uses on every rebalance.
+    function positionSize(address account, address underlying) external view returns (int256 size);
+
     /// @notice Signed size (underlying units), equity (margin + unrealised P&L - funding owed, USD
     /// WAD) and the maintenance margin the position needs (USD WAD).
     function position(address account, address underlying)

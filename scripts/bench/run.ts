@@ -11,6 +11,7 @@ import { benchBlackScholes } from "./blackScholes.ts";
 import { benchOptions } from "./options.ts";
 import { benchPerp } from "./perp.ts";
 import { benchUniswap } from "./uniswap.ts";
+import { benchVault } from "./vault.ts";
 
 type Figures = Record<string, number | string>;
 type Suite = () => Promise<Figures>;
@@ -33,6 +34,9 @@ const suites: Record<string, Suite> = {
       ["options AMM", () => fresh((viem) => benchOptions(viem))],
       ["perp DEX", () => fresh((viem) => benchPerp(viem))],
       ["uniswap v3", () => fresh((viem) => benchUniswap(viem))],
+      // The vault's figures include its own swap measurement (bundleToSwapRatio uses it), which
+      // replaces the standalone one above: both are the same 10 WETH exactInputSingle.
+      ["treasury vault", () => fresh((viem) => benchVault(viem))],
     ];
     const out: Figures = {};
     for (const [name, run] of parts) {
