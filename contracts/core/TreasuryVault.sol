@@ -297,8 +297,10 @@ contract TreasuryVault is AccessControl, ReentrancyGuardTransient {
         _setMode(Mode.Paused);
     }
 
-    /// @notice Allows only rebalances whose every leg reduces risk. GUARDIAN_ROLE.
+    /// @notice Allows only rebalances whose every leg reduces risk. GUARDIAN_ROLE. Not from Paused:
+    /// leaving a pause in any direction is governance's call.
     function setReduceOnly() external onlyRole(GUARDIAN_ROLE) {
+        if (mode == Mode.Paused) revert Paused();
         _setMode(Mode.ReduceOnly);
     }
 
