@@ -18,7 +18,14 @@
  * Between measurements the treasurer changes the creator-payout liability so that a hedge is due
  * (the vault only accepts bundles that end inside the band within the policy's hedge ratios).
  */
-import { encodeAbiParameters, keccak256, parseAbiParameters, parseUnits, type Address, type Hash } from "viem";
+import {
+  encodeAbiParameters,
+  keccak256,
+  parseAbiParameters,
+  parseUnits,
+  type Address,
+  type Hash,
+} from "viem";
 import { deploySystem, defaultLocalConfig, fundTreasury, type SystemDeployment } from "../deploy/system.ts";
 import { swapExactInputSingle } from "../deploy/uniswapV3.ts";
 import type { HardhatViem } from "../deploy/options.ts";
@@ -66,11 +73,17 @@ export async function benchVault(viem: HardhatViem): Promise<VaultBench> {
   const deadline = async () => (await publicClient.getBlock()).timestamp + 600n;
   const net = async () => (await vault.read.exposure([weth])).net;
   const setOwed = async (wethOwed: bigint) =>
-    gasOf(await ledger.write.setLiability([weth, 2, wethOwed * WAD], { account: treasurer.account }), "setLiability");
+    gasOf(
+      await ledger.write.setLiability([weth, 2, wethOwed * WAD], { account: treasurer.account }),
+      "setLiability",
+    );
   const rebalance = async (legs: Leg[], what: string) => {
     const epoch = await vault.read.epoch();
     const inputsHash = `0x${epoch.toString(16).padStart(64, "0")}` as const;
-    return gasOf(await vault.write.rebalance([legs, inputsHash, epoch, await deadline()], { account: keeper.account }), what);
+    return gasOf(
+      await vault.write.rebalance([legs, inputsHash, epoch, await deadline()], { account: keeper.account }),
+      what,
+    );
   };
   const perp = (size: bigint): Leg => ({
     kind: LegKind.Perp,
@@ -88,7 +101,8 @@ export async function benchVault(viem: HardhatViem): Promise<VaultBench> {
     amount: size,
     bound: 10_000_000n * WAD,
   });
-  const putDelta = async (id: bigint, size: bigint) => ((await amm.read.quote([id, size])).delta * size) / WAD;
+  const putDelta = async (id: bigint, size: bigint) =>
+    ((await amm.read.quote([id, size])).delta * size) / WAD;
   const wethSeries = d.series.filter((s) => s.underlying.toLowerCase() === weth.toLowerCase());
   const atmPut = wethSeries.find((s) => !s.isCall && s.strike === d.prices.weth);
   if (!atmPut) throw new Error("bench vault: no ATM WETH put listed");
@@ -115,7 +129,14 @@ export async function benchVault(viem: HardhatViem): Promise<VaultBench> {
   await setOwed(700n);
   await rebalance(
     [
-      { kind: LegKind.MarginDeposit, adapter: d.adapters.perp, underlying: weth, id: 0n, amount: parseUnits("1500000", 6), bound: 0n },
+      {
+        kind: LegKind.MarginDeposit,
+        adapter: d.adapters.perp,
+        underlying: weth,
+        id: 0n,
+        amount: parseUnits("1500000", 6),
+        bound: 0n,
+      },
       perp(-(await net())),
     ],
     "setup hedge 1",
@@ -135,7 +156,10 @@ export async function benchVault(viem: HardhatViem): Promise<VaultBench> {
   if (!otherPut) throw new Error("bench vault: no OTM WETH put listed");
   await setOwed(350n);
   const warm = 10n * WAD;
-  await rebalance([option(otherPut.id, warm), perp(-((await net()) + (await putDelta(otherPut.id, warm))))], "warm-up");
+  await rebalance(
+    [option(otherPut.id, warm), perp(-((await net()) + (await putDelta(otherPut.id, warm))))],
+    "warm-up",
+  );
 
   // Option + perp: owed back to 300 -> net +50; buy 100 ATM puts (a series not yet held), short the rest.
   await setOwed(300n);
@@ -151,7 +175,14 @@ export async function benchVault(viem: HardhatViem): Promise<VaultBench> {
   const rebalanceThreeLegGas = await rebalance(
     [
       option(atmPut.id, put2),
-      { kind: LegKind.Spot, adapter: d.adapters.spot, underlying: weth, id: 0n, amount: -spotSold, bound: 1n },
+      {
+        kind: LegKind.Spot,
+        adapter: d.adapters.spot,
+        underlying: weth,
+        id: 0n,
+        amount: -spotSold,
+        bound: 1n,
+      },
       perp(-rest3),
     ],
     "three legs",
@@ -161,7 +192,17 @@ export async function benchVault(viem: HardhatViem): Promise<VaultBench> {
   const params = await amm.read.params();
   await gasOf(
     await amm.write.setParams(
-      [{ feeBps: params[0], vegaSpreadCoeff: params[1], exposureCoeff: params[2], rate: params[3], maxHorizon: params[4], maxActiveSeries: 32 }, await amm.read.capMultiple()],
+      [
+        {
+          feeBps: params[0],
+          vegaSpreadCoeff: params[1],
+          exposureCoeff: params[2],
+          rate: params[3],
+          maxHorizon: params[4],
+          maxActiveSeries: 32,
+        },
+        await amm.read.capMultiple(),
+      ],
       { account: deployer.account },
     ),
     "amm.setParams",
@@ -173,10 +214,17 @@ export async function benchVault(viem: HardhatViem): Promise<VaultBench> {
       if (held.size + candidates.length >= 24) break;
       if (expiry === atmPut.expiry) continue;
       const strike = (d.prices.weth * frac) / 100n;
-      const hash = await amm.write.listSeries([weth, strike, expiry, frac < 100n, 10_000n * WAD], { account: deployer.account });
+      const hash = await amm.write.listSeries([weth, strike, expiry, frac < 100n, 10_000n * WAD], {
+        account: deployer.account,
+      });
       await gasOf(hash, "listSeries");
       const key = keccak256(
-        encodeAbiParameters(parseAbiParameters("address, uint256, uint256, bool"), [weth, strike, expiry, frac < 100n]),
+        encodeAbiParameters(parseAbiParameters("address, uint256, uint256, bool"), [
+          weth,
+          strike,
+          expiry,
+          frac < 100n,
+        ]),
       );
       candidates.push(await amm.read.seriesIdOf([key]));
     }
@@ -194,10 +242,16 @@ export async function benchVault(viem: HardhatViem): Promise<VaultBench> {
   if (twentieth === undefined) throw new Error("bench vault: no 20th series");
   await setOwed(100n);
   const rest20 = (await net()) + (await putDelta(twentieth, put));
-  const rebalanceGasAt20Series = await rebalance([option(twentieth, put), perp(-rest20)], "option + perp at 20 series");
+  const rebalanceGasAt20Series = await rebalance(
+    [option(twentieth, put), perp(-rest20)],
+    "option + perp at 20 series",
+  );
   const heldNow = (await vault.read.heldSeries([weth])).length;
   if (heldNow !== 20) throw new Error(`bench vault: expected 20 held series, got ${heldNow}`);
-  const rebuildOptionBook20SeriesGas = await gasOf(await vault.write.rebuildOptionBook([weth], { account: keeper.account }), "rebuild");
+  const rebuildOptionBook20SeriesGas = await gasOf(
+    await vault.write.rebuildOptionBook([weth], { account: keeper.account }),
+    "rebuild",
+  );
 
   // The 1-series measurement bought a series the vault did not hold; compare like with like.
   return {
@@ -209,7 +263,9 @@ export async function benchVault(viem: HardhatViem): Promise<VaultBench> {
     rebuildOptionBook20SeriesGas,
     bundleToSwapRatio: round(rebalanceOptionPlusPerpGas / uniswapV3SwapGas),
     perpOnlyToSwapRatio: round(rebalancePerpOnlyGas / uniswapV3SwapGas),
-    twentySeriesOverheadPct: round((100 * (rebalanceGasAt20Series - rebalanceOptionPlusPerpGas)) / rebalanceOptionPlusPerpGas),
+    twentySeriesOverheadPct: round(
+      (100 * (rebalanceGasAt20Series - rebalanceOptionPlusPerpGas)) / rebalanceOptionPlusPerpGas,
+    ),
   };
 }
 
