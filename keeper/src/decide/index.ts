@@ -1,0 +1,5 @@
+/** Keeper `decide` stage: regime score, Whalley–Wilmott band, effective band and the hold/hedge decision. */
+export * from "./types.ts";
+export * from "./regime.ts";
+export * from "./band.ts";
+export * from "./decide.ts";
