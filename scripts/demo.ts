@@ -1,7 +1,9 @@
 /**
  * `npm run demo`: deploys the whole protocol on the embedded chain, funds a marketplace treasury
  * (1,000 WETH, 50 WBTC, 5M USDC, 300 WETH of creator payouts owed) and prints every address, a
- * sample option quote, a sample perp fill, a Uniswap swap, and the vault's exposure and NAV.
+ * sample option quote, a sample perp fill, a Uniswap swap, the vault's exposure and NAV, and one
+ * atomic option + perp hedge (tier 1: proposed, approved by FINANCE, executed) with the exposure
+ * before and after.
  *
  * Flags: `--json` also prints one JSON object as the last stdout line; `--help`. Unknown flags exit 2.
  */
@@ -18,6 +20,7 @@ import {
   type SystemDeployment,
 } from "./deploy/system.ts";
 import { swapExactInputSingle, quoteExactInputSingle } from "./deploy/uniswapV3.ts";
+import { formatAtomicHedge, runAtomicHedge, type AtomicHedgeSummary } from "./demo/atomicHedge.ts";
 
 export const TREASURY = { weth: 1_000, wbtc: 50, usdc: 5_000_000, creatorPayoutsOwedWeth: 300 } as const;
 const OPTION_SIZE = 100; // WETH
@@ -104,6 +107,7 @@ export type DemoResult = {
   perpFill: PerpFillSummary;
   swap: SwapSummary;
   exposure: { WETH: ExposureSummary; WBTC: ExposureSummary };
+  atomicHedge: AtomicHedgeSummary;
   navUsd: number;
   elapsedMs: number;
 };
@@ -244,6 +248,7 @@ export async function runDemo(viem: HardhatViem): Promise<DemoResult> {
   const perpFill = await samplePerpFill(viem, d);
   const swap = await sampleSwap(viem, d);
   const { exposure, navUsd } = await vaultExposure(viem, d);
+  const atomicHedge = await runAtomicHedge(viem, d);
   return {
     chainId: d.chainId,
     accounts: d.accounts,
@@ -254,6 +259,7 @@ export async function runDemo(viem: HardhatViem): Promise<DemoResult> {
     perpFill,
     swap,
     exposure,
+    atomicHedge,
     navUsd,
     elapsedMs: Date.now() - started,
   };
@@ -297,7 +303,13 @@ export function formatSummary(r: DemoResult): string[] {
       `  ${symbol.padEnd(5)} spot ${e.spot}  options ${e.options}  perps ${e.perps}  liabilities ${e.liabilities}  net ${e.net}  target ${e.target}  band ±${e.band}  rebalance due: ${e.rebalanceDue ? "yes" : "no"}`,
     );
   }
-  lines.push(`  NAV ${usd(r.navUsd)} USD`, "", `Done in ${(r.elapsedMs / 1000).toFixed(1)} s.`);
+  lines.push(
+    `  NAV ${usd(r.navUsd)} USD`,
+    "",
+    ...formatAtomicHedge(r.atomicHedge),
+    "",
+    `Done in ${(r.elapsedMs / 1000).toFixed(1)} s.`,
+  );
   return lines;
 }
 

@@ -519,6 +519,7 @@ describe("demo", () => {
       [
         "accounts",
         "addresses",
+        "atomicHedge",
         "chainId",
         "elapsedMs",
         "exposure",
@@ -530,6 +531,15 @@ describe("demo", () => {
         "treasury",
       ].sort(),
     );
+    // The atomic hedge: one transaction, tier 1 (approved), from 700 WETH net long into the band.
+    const hedge = result.atomicHedge;
+    expect(hedge.tier).toBe(1);
+    expect(hedge.before.net).toBeCloseTo(700, 6);
+    expect(Math.abs(hedge.after.net)).toBeLessThanOrEqual(hedge.after.band);
+    expect(hedge.after.options).toBeLessThan(0);
+    expect(hedge.after.perps).toBeLessThan(0);
+    expect(hedge.legs.map((l) => l.kind)).toEqual(["margin deposit", "option", "perp"]);
+    expect(hedge.inputsHash).toMatch(/^0x[0-9a-f]{64}$/);
     expect(Object.keys(result.addresses)).toEqual([
       "tokens",
       "oracles",
