@@ -698,6 +698,9 @@ contract TreasuryVault is AccessControl, ReentrancyGuardTransient {
     function _applyOptionTrade(address u, LegResult memory r, uint256 price) private {
         OptionBook storage b = _books[u];
         if (_held[u].length == 0 && b.absSize == 0) {
+            // An empty book starts afresh: drop the closed positions' residual model error.
+            b.delta0 = 0;
+            b.gamma0 = 0;
             b.refPrice = uint96(price);
             b.refTime = uint32(block.timestamp);
         }

@@ -340,4 +340,150 @@ abstract contract VaultFixture is TestBase {
     function _perpHedgeLegs(int256 size) internal view returns (TreasuryVault.Leg[] memory) {
         return _legs2(_marginLeg(address(weth), 1_000_000e6), _perpLeg(address(weth), size, size < 0 ? 2900e18 : 3100e18));
     }
+
+    // ------------------------------------------------------------------ helpers for the vault suites
+
+    /// @dev Runs `rebalance` as `keeper` and returns (success, revert data), so a test can inspect
+    /// the error of a call whose arguments it cannot predict exactly.
+    function _tryRebalance(
+        address keeper,
+        TreasuryVault.Leg[] memory legs,
+        bytes32 inputsHash,
+        uint64 epoch_,
+        uint256 deadline
+    ) internal returns (bool ok, bytes memory ret) {
+        vm.prank(keeper);
+        (ok, ret) = address(vault).call(abi.encodeCall(TreasuryVault.rebalance, (legs, inputsHash, epoch_, deadline)));
+    }
+
+    /// @dev The current epoch's rebalance as KEEPER must revert with exactly `err` (full revert data).
+    function _rebalanceReverts(TreasuryVault.Leg[] memory legs, bytes memory err) internal {
+        uint64 e = vault.epoch();
+        vm.expectRevert(err);
+        vm.prank(KEEPER);
+        vault.rebalance(legs, keccak256(abi.encode("inputs", e)), e, block.timestamp + 60);
+    }
+
+    /// @dev The current epoch's rebalance as KEEPER must revert with an error whose selector is `sel`
+    /// (for errors whose arguments depend on venue arithmetic).
+    function _rebalanceRevertsSel(TreasuryVault.Leg[] memory legs, bytes4 sel) internal {
+        uint64 e = vault.epoch();
+        (bool ok, bytes memory ret) = _tryRebalance(KEEPER, legs, keccak256(abi.encode("inputs", e)), e, block.timestamp + 60);
+        assertFalse(ok, "rebalance should revert");
+        _assertSelector(ret, sel);
+    }
+
+    function _assertSelector(bytes memory ret, bytes4 sel) internal pure {
+        assertTrue(ret.length >= 4, "revert data too short");
+        assertEq(bytes32(bytes4(ret)), bytes32(sel), "wrong revert selector");
+    }
+
+    /// @dev The ABI-encoded arguments of revert data (without its selector).
+    function _args(bytes memory ret) internal pure returns (bytes memory a) {
+        a = new bytes(ret.length - 4);
+        for (uint256 i; i < a.length; ++i) {
+            a[i] = ret[i + 4];
+        }
+    }
+
+    function _setGlobal(RiskPolicy.GlobalLimits memory g) internal {
+        vm.prank(GOV);
+        policy.setGlobalLimits(g);
+    }
+
+    function _setLimits(address u, RiskPolicy.UnderlyingLimits memory l) internal {
+        vm.prank(GOV);
+        policy.setUnderlyingLimits(u, l);
+    }
+
+    /// @dev Publishes the current answers again, so the feeds are fresh after a warp.
+    function _refreshFeeds() internal {
+        (, int256 e,,,) = ethFeed.latestRoundData();
+        (, int256 b,,,) = btcFeed.latestRoundData();
+        ethFeed.submit(e);
+        btcFeed.submit(b);
+    }
+
+    function _ethPx() internal view returns (uint256 px) {
+        (px,) = router.price(address(weth));
+    }
+
+    /// @dev Perp leg on `u` sized to bring the exact net delta to `target` (acceptable price 1% off oracle).
+    function _perpToTarget(address u, int256 target) internal view returns (TreasuryVault.Leg memory) {
+        return _perpToTargetAfter(u, target, 0);
+    }
+
+    /// @dev As `_perpToTarget`, when earlier legs of the bundle add `extraDelta` first.
+    function _perpToTargetAfter(address u, int256 target, int256 extraDelta) internal view returns (TreasuryVault.Leg memory) {
+        TreasuryVault.Exposure memory e = vault.exposure(u);
+        int256 size = target - e.net - extraDelta;
+        return _perpLeg(u, size, size < 0 ? e.price * 99 / 100 : e.price * 101 / 100);
+    }
+
+    /// @dev Delta (underlying units) of buying (`size` > 0) or selling `size` options of `seriesId` now.
+    function _optionDelta(uint256 seriesId, int256 size) internal view returns (int256) {
+        return amm.quote(seriesId, size).delta * size / 1e18;
+    }
+
+    /// @dev Option leg with an ample bound: buys pay at most 10x spot per unit, sells accept 0.
+    function _optionLegAmple(uint256 seriesId, int256 size) internal view returns (TreasuryVault.Leg memory) {
+        return _optionLeg(seriesId, size, size > 0 ? uint256(size) * 30_000 : 0);
+    }
+
+    /// @dev Everything a failed bundle must leave untouched.
+    struct VaultState {
+        uint256 wethBal;
+        uint256 wbtcBal;
+        uint256 usdcBal;
+        int256 perpSize;
+        uint256 perpMargin;
+        int256 putAtmPos;
+        int256 callAtmPos;
+        int256 put90Pos;
+        uint64 epoch;
+        uint64 lastRebalanceAt;
+        bytes32 book;
+        bytes32 held;
+        bytes32 perpVenues;
+        uint8 mode;
+        bytes32 window;
+    }
+
+    function _state() internal view returns (VaultState memory s) {
+        s.wethBal = weth.balanceOf(address(vault));
+        s.wbtcBal = wbtc.balanceOf(address(vault));
+        s.usdcBal = usdc.balanceOf(address(vault));
+        PerpDEX.PositionView memory pv = dex.position(address(vault), address(weth));
+        s.perpSize = pv.size;
+        s.perpMargin = pv.margin;
+        (s.putAtmPos,,) = amm.positionOf(address(vault), putAtm);
+        (s.callAtmPos,,) = amm.positionOf(address(vault), callAtm);
+        (s.put90Pos,,) = amm.positionOf(address(vault), put90);
+        s.epoch = vault.epoch();
+        s.lastRebalanceAt = vault.lastRebalanceAt();
+        s.book = keccak256(abi.encode(vault.optionBook(address(weth))));
+        s.held = keccak256(abi.encode(vault.heldSeries(address(weth))));
+        s.perpVenues = keccak256(abi.encode(vault.perpVenues(address(weth))));
+        s.mode = uint8(vault.mode());
+        (uint64 ws, uint128 wt) = vault.window();
+        s.window = keccak256(abi.encode(ws, wt));
+    }
+
+    function _assertSameState(VaultState memory a, VaultState memory b) internal pure {
+        assertEq(a.wethBal, b.wethBal, "vault WETH");
+        assertEq(a.wbtcBal, b.wbtcBal, "vault WBTC");
+        assertEq(a.usdcBal, b.usdcBal, "vault USDC");
+        assertEq(a.perpSize, b.perpSize, "perp size");
+        assertEq(a.perpMargin, b.perpMargin, "perp margin");
+        assertEq(a.putAtmPos, b.putAtmPos, "put ATM position");
+        assertEq(a.callAtmPos, b.callAtmPos, "call ATM position");
+        assertEq(a.put90Pos, b.put90Pos, "put 90 position");
+        assertEq(uint256(a.epoch), uint256(b.epoch), "epoch");
+        assertEq(uint256(a.lastRebalanceAt), uint256(b.lastRebalanceAt), "lastRebalanceAt");
+        assertEq(a.book, b.book, "option book");
+        assertEq(a.held, b.held, "held series");
+        assertEq(a.perpVenues, b.perpVenues, "perp venues");
+        assertEq(uint256(a.mode), uint256(b.mode), "mode");
+        assertEq(a.window, b.window, "turnover window");
+    }
 }
