@@ -19,6 +19,8 @@ contract RiskPolicyTest is TestBase {
             keeperCooldown: 60,
             window: 1 days,
             approvalExpiry: 1 hours,
+            greeksCacheMaxAge: 1 hours,
+            greeksCacheMaxMoveBps: 100,
             turnoverCapPerWindow: 50_000_000e18,
             tier1Notional: 1_000_000e18,
             tier2Notional: 5_000_000e18
@@ -149,6 +151,18 @@ contract RiskPolicyTest is TestBase {
         g = _global();
         g.approvalExpiry = 7 days + 1;
         _expectGlobalInvalid(g, "approvalExpiry");
+        g = _global();
+        g.greeksCacheMaxAge = 0;
+        _expectGlobalInvalid(g, "greeksCacheMaxAge");
+        g = _global();
+        g.greeksCacheMaxAge = 1 days + 1;
+        _expectGlobalInvalid(g, "greeksCacheMaxAge");
+        g = _global();
+        g.greeksCacheMaxMoveBps = 0;
+        _expectGlobalInvalid(g, "greeksCacheMaxMoveBps");
+        g = _global();
+        g.greeksCacheMaxMoveBps = 501;
+        _expectGlobalInvalid(g, "greeksCacheMaxMoveBps");
         g = _global();
         g.turnoverCapPerWindow = 0;
         _expectGlobalInvalid(g, "turnoverCapPerWindow");
