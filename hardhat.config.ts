@@ -1,7 +1,8 @@
 import { createRequire } from "node:module";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 import hardhatViem from "@nomicfoundation/hardhat-viem";
 import hardhatNetworkHelpers from "@nomicfoundation/hardhat-network-helpers";
+import hardhatKeystore from "@nomicfoundation/hardhat-keystore";
 
 const require = createRequire(import.meta.url);
 // solcjs from npm: Hardhat never downloads a compiler (no network on CI machines).
@@ -13,7 +14,7 @@ function solcSettings(runs: number) {
 }
 
 export default defineConfig({
-  plugins: [hardhatViem, hardhatNetworkHelpers],
+  plugins: [hardhatViem, hardhatNetworkHelpers, hardhatKeystore],
   solidity: {
     compilers: [{ version: "0.8.28", path: solcPath, settings: solcSettings(200) }],
     overrides: {
@@ -42,5 +43,14 @@ export default defineConfig({
   },
   networks: {
     localhost: { type: "http", url: "http://127.0.0.1:8545" },
+    // A local node on another port (tests start `hardhat node` on a free port and set the URL).
+    localhostTest: { type: "http", url: process.env.LOCALHOST_TEST_URL ?? "http://127.0.0.1:8546" },
+    // Real network: values from the keystore (`npx hardhat keystore set SEPOLIA_RPC_URL`) or env.
+    sepolia: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("SEPOLIA_RPC_URL"),
+      accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
+    },
   },
 });
