@@ -21,6 +21,7 @@ import {
 } from "./deploy/system.ts";
 import { swapExactInputSingle, quoteExactInputSingle } from "./deploy/uniswapV3.ts";
 import { formatAtomicHedge, runAtomicHedge, type AtomicHedgeSummary } from "./demo/atomicHedge.ts";
+import { formatGovernanceDemo, runGovernanceDemo, type GovernanceDemoSummary } from "./demo/governance.ts";
 
 export const TREASURY = { weth: 1_000, wbtc: 50, usdc: 5_000_000, creatorPayoutsOwedWeth: 300 } as const;
 const OPTION_SIZE = 100; // WETH
@@ -108,6 +109,7 @@ export type DemoResult = {
   swap: SwapSummary;
   exposure: { WETH: ExposureSummary; WBTC: ExposureSummary };
   atomicHedge: AtomicHedgeSummary;
+  governance: GovernanceDemoSummary;
   navUsd: number;
   elapsedMs: number;
 };
@@ -240,7 +242,8 @@ async function vaultExposure(
 }
 
 /** Deploys, funds and samples every venue on `viem`'s chain; returns the figures. */
-export async function runDemo(viem: HardhatViem): Promise<DemoResult> {
+export async function runDemo(connection: Awaited<ReturnType<typeof network.connect>>): Promise<DemoResult> {
+  const { viem } = connection;
   const started = Date.now();
   const d = await deploySystem(viem);
   await fundTreasury(viem, d, TREASURY);
@@ -249,6 +252,7 @@ export async function runDemo(viem: HardhatViem): Promise<DemoResult> {
   const swap = await sampleSwap(viem, d);
   const { exposure, navUsd } = await vaultExposure(viem, d);
   const atomicHedge = await runAtomicHedge(viem, d);
+  const governance = await runGovernanceDemo(connection, d);
   return {
     chainId: d.chainId,
     accounts: d.accounts,
@@ -260,6 +264,7 @@ export async function runDemo(viem: HardhatViem): Promise<DemoResult> {
     swap,
     exposure,
     atomicHedge,
+    governance,
     navUsd,
     elapsedMs: Date.now() - started,
   };
@@ -308,6 +313,8 @@ export function formatSummary(r: DemoResult): string[] {
     "",
     ...formatAtomicHedge(r.atomicHedge),
     "",
+    ...formatGovernanceDemo(r.governance),
+    "",
     `Done in ${(r.elapsedMs / 1000).toFixed(1)} s.`,
   );
   return lines;
@@ -332,7 +339,7 @@ export async function main(argv: readonly string[], io: DemoIo = consoleIo): Pro
   }
   const connection = await network.connect();
   try {
-    const result = await runDemo(connection.viem);
+    const result = await runDemo(connection);
     for (const line of formatSummary(result)) io.out(line);
     if (cli.json) io.out(JSON.stringify(result));
     return 0;

@@ -521,6 +521,7 @@ describe("demo", () => {
         "addresses",
         "atomicHedge",
         "chainId",
+        "governance",
         "elapsedMs",
         "exposure",
         "navUsd",
@@ -540,6 +541,14 @@ describe("demo", () => {
     expect(hedge.after.perps).toBeLessThan(0);
     expect(hedge.legs.map((l) => l.kind)).toEqual(["margin deposit", "option", "perp"]);
     expect(hedge.inputsHash).toMatch(/^0x[0-9a-f]{64}$/);
+    // Governance: the DAO's vote changes the band; the Safe pauses; only a second vote unpauses.
+    const g = result.governance;
+    expect(g.bandChange.states).toEqual(["Pending", "Active", "Succeeded", "Queued", "Executed"]);
+    expect(g.bandChange.bandBefore).toBe(25);
+    expect(g.bandChange.bandAfter).toBe(30);
+    expect(g.guardian.modeAfterPause).toBe("Paused");
+    expect(g.guardian.keeperRevert).toMatch(/Paused/);
+    expect(g.guardian.modeAfterUnpauseVote).toBe("Normal");
     expect(Object.keys(result.addresses)).toEqual([
       "tokens",
       "oracles",
