@@ -42,10 +42,15 @@ export type GovernanceDemoSummary = {
   adminRolesHandedOver: number;
 };
 
-export async function runGovernanceDemo(
-  connection: Connection,
-  d: SystemDeployment,
-): Promise<GovernanceDemoSummary> {
+/** A governed system: the DAO and the guardian Safe hold every admin role of `d`. */
+export type Governed = Awaited<ReturnType<typeof governSystem>>;
+
+/**
+ * Deploys the DAO (token delegated to its holder, timelock, governor) and a 2-of-3 guardian Safe,
+ * hands every admin role of `d` to them, and returns a helper that passes and executes a proposal
+ * (propose → vote → queue → timelock delay → execute) with time travel on the embedded chain.
+ */
+export async function governSystem(connection: Connection, d: SystemDeployment) {
   const { viem, networkHelpers } = connection;
   const publicClient = await viem.getPublicClient();
   const wallets = await viem.getWalletClients();
@@ -55,7 +60,6 @@ export async function runGovernanceDemo(
   const safeOwners = owners.flatMap((o) => (o ? [o] : []));
   const preset = governancePresets.local;
 
-  // The DAO: token (delegated to its holder), timelock and governor.
   const dao = await deployGovernance(viem, {
     ...preset,
     tokenSupply: 1_000_000n * WAD,
@@ -67,14 +71,12 @@ export async function runGovernanceDemo(
   });
   await networkHelpers.mine();
 
-  // The guardian: a 2-of-3 Safe.
   const safe = await deploySafe(viem, {
     owners: safeOwners.map((o) => o.account.address),
     threshold: 2,
     infrastructure: await deploySafeInfrastructure(viem),
   });
 
-  // Hand-over: the timelock gets every admin role, the Safe gets GUARDIAN_ROLE.
   const roles = await handOverToGovernance(
     viem,
     {
@@ -108,6 +110,16 @@ export async function runGovernanceDemo(
     states.push((await proposalStatus(publicClient, dao.governor, proposalId)).state);
     return states;
   };
+  return { dao, safe, safeOwners, roles, passAndExecute };
+}
+
+export async function runGovernanceDemo(
+  connection: Connection,
+  d: SystemDeployment,
+): Promise<GovernanceDemoSummary> {
+  const { viem } = connection;
+  const publicClient = await viem.getPublicClient();
+  const { dao, safe, safeOwners, roles, passAndExecute } = await governSystem(connection, d);
 
   const policy = await viem.getContractAt("RiskPolicy", d.policy);
   const band = async () =>
