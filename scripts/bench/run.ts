@@ -1,7 +1,9 @@
 /**
  * Benchmark entry point: `npm run -s bench -- <suite> [--json]`.
  *
- * Suites: `gas` (contracts on the embedded chain). Without --json a readable table is printed; with
+ * Suites: `gas` (contracts on the embedded chain), `keeper` (the keeper's pricing stage, pure
+ * TypeScript, then its live tick-to-broadcast latency against a `hardhat node` child process).
+ * Without --json a readable table is printed; with
  * --json the last stdout line is one JSON object holding every figure (progress goes to stderr).
  */
 import { parseArgs } from "node:util";
@@ -12,6 +14,8 @@ import { benchOptions } from "./options.ts";
 import { benchPerp } from "./perp.ts";
 import { benchUniswap } from "./uniswap.ts";
 import { benchVault } from "./vault.ts";
+import { benchKeeperPricing } from "./keeperPricing.ts";
+import { benchKeeper } from "./keeper.ts";
 
 type Figures = Record<string, number | string>;
 type Suite = () => Promise<Figures>;
@@ -28,6 +32,13 @@ async function fresh<T>(
 }
 
 const suites: Record<string, Suite> = {
+  keeper: async () => {
+    process.stderr.write("bench keeper: pricing (implied vol, greeks)...\n");
+    const pricing = await benchKeeperPricing();
+    process.stderr.write("bench keeper: tick to broadcast (hardhat node child process)...\n");
+    const latency = await benchKeeper();
+    return { ...pricing, ...latency };
+  },
   gas: async () => {
     const parts: Array<[string, () => Promise<object>]> = [
       ["black-scholes", () => fresh((viem) => benchBlackScholes(viem))],
