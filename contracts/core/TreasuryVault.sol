@@ -185,6 +185,7 @@ contract TreasuryVault is AccessControl, ReentrancyGuardTransient {
     error UnderlyingMismatch(uint256 legIndex, address expected, address reported);
     error LegSizeAboveCap(uint256 legIndex, uint256 size, uint256 cap);
     error SlippageTooHigh(uint256 legIndex, uint256 executionPrice, uint256 oraclePrice, uint256 fee);
+    error OracleDeviation(uint256 legIndex, uint256 venuePrice, uint256 oraclePrice);
     error OutsideBand(address underlying, int256 netDelta, int256 target, uint256 band);
     error HedgeRatioOutOfBounds(address underlying, uint256 ratio, uint256 minRatio, uint256 maxRatio);
     error PerpPositionAboveCap(address underlying, uint256 size, uint256 cap);
@@ -601,6 +602,10 @@ contract TreasuryVault is AccessControl, ReentrancyGuardTransient {
         if (_isTrade(leg.kind)) {
             if (r.underlying != leg.underlying) revert UnderlyingMismatch(i, leg.underlying, r.underlying);
             _checkLeg(i, leg.kind, r, t.limits[k], g);
+            // The venue must have priced against (nearly) the vault's own oracle price.
+            uint256 px = t.price[k];
+            uint256 dev = r.oraclePrice > px ? r.oraclePrice - px : px - r.oraclePrice;
+            if (dev * 10_000 > px * g.oracleMaxDeviationBps) revert OracleDeviation(i, r.oraclePrice, px);
             if (reduceOnly) _checkReduces(i, r, t, k);
             t.running[k] += r.deltaChange;
             if (leg.kind == LegKind.Option && r.cashFlow < 0) t.premium[k] += uint256(-r.cashFlow);

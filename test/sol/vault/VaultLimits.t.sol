@@ -6,6 +6,9 @@ import {TreasuryVault} from "../../../contracts/core/TreasuryVault.sol";
 import {RiskPolicy} from "../../../contracts/core/RiskPolicy.sol";
 import {OracleRouter} from "../../../contracts/oracles/OracleRouter.sol";
 import {PerpDEXAdapter} from "../../../contracts/adapters/PerpDEXAdapter.sol";
+import {PerpDEX} from "../../../contracts/venues/perp/PerpDEX.sol";
+import {ManagedPriceFeed} from "../../../contracts/oracles/ManagedPriceFeed.sol";
+import {IOracleRouter} from "../../../contracts/interfaces/IOracleRouter.sol";
 
 /// @notice Every per-leg and post-trade limit of a rebalance, each with its own custom error.
 contract VaultLimitsTest is VaultFixture {
@@ -41,6 +44,34 @@ contract VaultLimitsTest is VaultFixture {
             _legs1(_spotLeg(address(weth), -10e18, 1)),
             abi.encodeWithSelector(TreasuryVault.VenueNotAllowed.selector, address(spotAdapter))
         );
+    }
+
+    /// @dev A venue whose index comes from another oracle (3% above the vault's) is refused even
+    /// though its own fill is within the slippage bound of its own index.
+    function testVenuePricedOffTheVaultOracleIsRefused() public {
+        ManagedPriceFeed otherFeed = new ManagedPriceFeed(8, "ETH / USD (other)", 3090e8, address(this));
+        OracleRouter otherRouter = new OracleRouter(address(this));
+        otherRouter.setFeed(address(weth), address(otherFeed), 3600, 2000);
+        PerpDEX otherDex = new PerpDEX(usdc, IOracleRouter(address(otherRouter)), address(this));
+        otherDex.addMarket(address(weth), _perpParams(2_000_000e18, 100_000e18));
+        usdc.mint(address(this), 10_000_000e6);
+        usdc.approve(address(otherDex), type(uint256).max);
+        otherDex.depositLiquidity(10_000_000e6);
+        PerpDEXAdapter otherAdapter = new PerpDEXAdapter(otherDex);
+        vm.prank(GOV);
+        policy.setVenueAllowed(address(otherAdapter), true);
+
+        TreasuryVault.Leg memory margin = _margin();
+        margin.adapter = address(otherAdapter);
+        TreasuryVault.Leg memory leg = _perpLeg(address(weth), -700e18, 3000e18);
+        leg.adapter = address(otherAdapter);
+        _rebalanceReverts(
+            _legs2(margin, leg), abi.encodeWithSelector(TreasuryVault.OracleDeviation.selector, 1, 3090e18, 3000e18)
+        );
+        // Within the 2% limit the same venue is accepted.
+        otherFeed.submit(3030e8);
+        _rebalance(KEEPER, _legs2(margin, leg));
+        assertLe(_net(address(weth)), int256(25e18), "in band");
     }
 
     function testTooManyPerpVenues() public {
