@@ -29,6 +29,7 @@ import {
 import { deploySystem, defaultLocalConfig, fundTreasury, type SystemDeployment } from "../deploy/system.ts";
 import { swapExactInputSingle } from "../deploy/uniswapV3.ts";
 import type { HardhatViem } from "../deploy/options.ts";
+import { profileTransaction } from "./gasProfile.ts";
 
 const WAD = 10n ** 18n;
 const LegKind = { Option: 0, Perp: 1, Spot: 2, MarginDeposit: 3 } as const;
@@ -68,6 +69,35 @@ export async function benchVault(viem: HardhatViem): Promise<VaultBench> {
   const gasOf = async (hash: Hash, what: string): Promise<number> => {
     const r = await publicClient.waitForTransactionReceipt({ hash });
     if (r.status !== "success") throw new Error(`bench vault: ${what} reverted`);
+    // BENCH_PROFILE="option + perp" (a scenario's name) prints where that transaction's gas went.
+    if (process.env.BENCH_PROFILE === what) {
+      const names = new Map<string, string>(
+        Object.entries({
+          ...d.adapters,
+          vault: d.vault,
+          amm: d.optionsAmm,
+          optionsPool: d.optionsPool,
+          dex: d.perpDex,
+          policy: d.policy,
+          router: d.router,
+          ledger: d.ledger,
+          surface: d.surface,
+          usdc,
+          weth,
+          ethFeed: d.feeds.weth,
+        }).map(([k, v]) => [v.toLowerCase(), k]),
+      );
+      const profile = await profileTransaction(publicClient, hash);
+      for (const f of profile.byFrame) {
+        const label =
+          f.frame === "tx"
+            ? "tx (vault)"
+            : `${f.frame.slice(0, 2)}${names.get(f.frame.slice(2)) ?? f.frame.slice(2)}`;
+        process.stderr.write(
+          `${label.padEnd(28)} ${String(f.gas).padStart(8)}  sload ${String(f.sload).padStart(7)}  sstore ${String(f.sstore).padStart(7)}\n`,
+        );
+      }
+    }
     return Number(r.gasUsed);
   };
   const deadline = async () => (await publicClient.getBlock()).timestamp + 600n;
