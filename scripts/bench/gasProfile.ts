@@ -9,7 +9,8 @@
 import type { Hash } from "viem";
 
 type StructLog = { op: string; gasCost: number; depth: number; stack?: string[] };
-type Requester = { request: (args: { method: string; params: unknown[] }) => Promise<unknown> };
+/** Any EIP-1193 client (viem's typed `request` accepts the call through `never`). */
+type Requester = { request: (args: never) => Promise<unknown> };
 
 export type GasProfile = {
   byFrame: Array<{ frame: string; gas: number; sload: number; sstore: number }>;
@@ -19,10 +20,11 @@ export type GasProfile = {
 const CALLS = new Set(["CALL", "STATICCALL", "DELEGATECALL", "CALLCODE"]);
 
 export async function profileTransaction(client: Requester, hash: Hash): Promise<GasProfile> {
-  const trace = (await client.request({
+  const args = {
     method: "debug_traceTransaction",
     params: [hash, { disableMemory: true, disableStorage: true }],
-  })) as { structLogs: StructLog[] };
+  };
+  const trace = (await client.request(args as never)) as { structLogs: StructLog[] };
   const frames: string[] = ["tx"];
   const acc = new Map<string, { gas: number; sload: number; sstore: number }>();
   let depth = 1;
