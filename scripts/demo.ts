@@ -5,9 +5,15 @@
  * atomic option + perp hedge (tier 1: proposed, approved by FINANCE, executed) with the exposure
  * before and after.
  *
- * Flags: `--json` also prints one JSON object as the last stdout line; `--help`. Unknown flags exit 2.
+ * Then the month (scripts/demo/month.ts): the real keeper hedges the treasury, live, through a
+ * simulated 30-day market (or a replayed ETH CSV), one tick per market hour, with a progress bar on
+ * stderr; the report (table, report.json, PNG charts) and the keeper's journal go to `--out`.
+ *
+ * Flags: `--days N` (0 skips the month), `--seed N`, `--replay <csv>`, `--out <dir>`, `--policy
+ * <name>`, `--json` (one JSON object as the last stdout line), `--help`. Unknown flags exit 2.
  */
 import { parseArgs } from "node:util";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { network } from "hardhat";
 import { formatUnits, parseEventLogs, parseUnits, type Address } from "viem";
@@ -22,6 +28,7 @@ import {
 import { swapExactInputSingle, quoteExactInputSingle } from "./deploy/uniswapV3.ts";
 import { formatAtomicHedge, runAtomicHedge, type AtomicHedgeSummary } from "./demo/atomicHedge.ts";
 import { formatGovernanceDemo, runGovernanceDemo, type GovernanceDemoSummary } from "./demo/governance.ts";
+import { formatMonth, MONTH_POLICIES, runMonth, type MonthPolicy, type MonthResult } from "./demo/month.ts";
 
 export const TREASURY = { weth: 1_000, wbtc: 50, usdc: 5_000_000, creatorPayoutsOwedWeth: 300 } as const;
 const OPTION_SIZE = 100; // WETH
@@ -31,27 +38,62 @@ const SWAP_WETH = 10;
 /** Wallet index of the demo's market participant (0..5 are the protocol accounts). */
 const TRADER_INDEX = 6;
 
-const USAGE = `usage: npm run demo [-- --json]
+const POLICY_NAMES = Object.keys(MONTH_POLICIES) as [MonthPolicy, ...MonthPolicy[]];
+
+const USAGE = `usage: npm run demo [-- --days N --seed N --replay <csv> --out <dir> --policy <name> --json]
 
 Deploys DeltaVault (tokens, oracles, options AMM, perp DEX, Uniswap V3, policy, ledger, approvals,
-vault, adapters) on the embedded chain, funds a marketplace treasury and prints a summary.
+vault, adapters) on the embedded chain, funds a marketplace treasury, prints a summary, then runs
+the live keeper through a simulated month and writes its report.
 
-  --json   also print one JSON object with every figure as the last stdout line
-  --help   show this help`;
+  --days N         market days of the month (default 30; 0 skips it)
+  --seed N         simulation seed (default 42)
+  --replay <csv>   drive ETH from an OHLCV price CSV (close prices, rebased to the oracle) instead
+  --out <dir>      report folder (default out/demo-<timestamp>)
+  --policy <name>  the keeper's band policy: ${POLICY_NAMES.join(" | ")} (default regime-band)
+  --json           also print one JSON object with every figure as the last stdout line
+  --help           show this help`;
 
-const cliSchema = z.strictObject({ json: z.boolean().default(false), help: z.boolean().default(false) });
+const intFlag = (what: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^-?\d+$/u, `${what}: expected an integer`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `${what}: must be >= ${min}`).max(max, `${what}: must be <= ${max}`));
+
+const cliSchema = z.strictObject({
+  json: z.boolean().default(false),
+  help: z.boolean().default(false),
+  days: intFlag("--days", 0, 365).default(30),
+  seed: intFlag("--seed", 0, 2 ** 31 - 1).default(42),
+  replay: z.string().min(1).optional(),
+  out: z.string().min(1).optional(),
+  policy: z
+    .enum(POLICY_NAMES, { error: `--policy: expected one of ${POLICY_NAMES.join(", ")}` })
+    .default("regime-band"),
+});
 type Cli = z.infer<typeof cliSchema>;
 
-/** Parses the CLI flags; throws with a readable message on unknown flags or positionals. */
+/** Parses the CLI flags; throws with a readable message on unknown flags, bad values or positionals. */
 export function parseCli(argv: readonly string[]): Cli {
   const { values, positionals } = parseArgs({
     args: [...argv],
-    options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: {
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      days: { type: "string" },
+      seed: { type: "string" },
+      replay: { type: "string" },
+      out: { type: "string" },
+      policy: { type: "string" },
+    },
     strict: true,
     allowPositionals: true,
   });
   if (positionals.length > 0) throw new Error(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  return cliSchema.parse(values);
+  const r = cliSchema.safeParse(values);
+  if (!r.success) throw new Error(r.error.issues.map((i) => i.message).join("; "));
+  return r.data;
 }
 
 const num = (value: bigint, decimals = 18): number => Number(formatUnits(value, decimals));
@@ -111,6 +153,8 @@ export type DemoResult = {
   atomicHedge: AtomicHedgeSummary;
   governance: GovernanceDemoSummary;
   navUsd: number;
+  /** The live keeper's month (null with --days 0). */
+  month: MonthResult | null;
   elapsedMs: number;
 };
 
@@ -241,8 +285,20 @@ async function vaultExposure(
   };
 }
 
-/** Deploys, funds and samples every venue on `viem`'s chain; returns the figures. */
-export async function runDemo(connection: Awaited<ReturnType<typeof network.connect>>): Promise<DemoResult> {
+export type MonthRun = {
+  days: number;
+  seed: number;
+  replay?: string;
+  out: string;
+  policy: MonthPolicy;
+  progress?: (line: string, done: boolean) => void;
+};
+
+/** Deploys, funds and samples every venue on `viem`'s chain, then runs the month; returns the figures. */
+export async function runDemo(
+  connection: Awaited<ReturnType<typeof network.connect>>,
+  month: MonthRun | null = null,
+): Promise<DemoResult> {
   const { viem } = connection;
   const started = Date.now();
   const d = await deploySystem(viem);
@@ -253,6 +309,22 @@ export async function runDemo(connection: Awaited<ReturnType<typeof network.conn
   const { exposure, navUsd } = await vaultExposure(viem, d);
   const atomicHedge = await runAtomicHedge(viem, d);
   const governance = await runGovernanceDemo(connection, d);
+  const monthResult =
+    month === null || month.days === 0
+      ? null
+      : await runMonth(
+          connection,
+          d,
+          {
+            days: month.days,
+            seed: month.seed,
+            out: month.out,
+            policy: month.policy,
+            venueLister: governance.timelock,
+            ...(month.replay === undefined ? {} : { replay: month.replay }),
+          },
+          month.progress,
+        );
   return {
     chainId: d.chainId,
     accounts: d.accounts,
@@ -266,6 +338,7 @@ export async function runDemo(connection: Awaited<ReturnType<typeof network.conn
     atomicHedge,
     governance,
     navUsd,
+    month: monthResult,
     elapsedMs: Date.now() - started,
   };
 }
@@ -315,13 +388,36 @@ export function formatSummary(r: DemoResult): string[] {
     "",
     ...formatGovernanceDemo(r.governance),
     "",
+    ...(r.month === null ? ["Month skipped (--days 0)."] : formatMonth(r.month)),
+    "",
     `Done in ${(r.elapsedMs / 1000).toFixed(1)} s.`,
   );
   return lines;
 }
 
-export type DemoIo = { out: (line: string) => void; err: (line: string) => void };
+export type DemoIo = {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Progress bar updates (`done` on the last one); default: one \r-rewritten line on a TTY stderr. */
+  progress?: (line: string, done: boolean) => void;
+};
 const consoleIo: DemoIo = { out: (l) => console.log(l), err: (l) => console.error(l) };
+
+/** A single-line progress bar on stderr when it is a terminal; otherwise one line per ~10 %. */
+function stderrProgress(): (line: string, done: boolean) => void {
+  let last = -1;
+  let count = 0;
+  return (line, done) => {
+    count++;
+    if (process.stderr.isTTY) {
+      process.stderr.write(`\r${line}\x1b[K${done ? "\n" : ""}`);
+      return;
+    }
+    const decile = Math.floor(Number(/\[(#*)/u.exec(line)?.[1]?.length ?? 0) / 2.4);
+    if (done || decile !== last || count === 1) process.stderr.write(`${line}\n`);
+    last = decile;
+  };
+}
 
 /** CLI entry: returns the exit code (0 ok, 1 failure, 2 usage error). */
 export async function main(argv: readonly string[], io: DemoIo = consoleIo): Promise<number> {
@@ -339,7 +435,15 @@ export async function main(argv: readonly string[], io: DemoIo = consoleIo): Pro
   }
   const connection = await network.connect();
   try {
-    const result = await runDemo(connection);
+    const out = cli.out ?? join("out", `demo-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+    const result = await runDemo(connection, {
+      days: cli.days,
+      seed: cli.seed,
+      out: resolve(out),
+      policy: cli.policy,
+      progress: io.progress ?? stderrProgress(),
+      ...(cli.replay === undefined ? {} : { replay: resolve(cli.replay) }),
+    });
     for (const line of formatSummary(result)) io.out(line);
     if (cli.json) io.out(JSON.stringify(result));
     return 0;

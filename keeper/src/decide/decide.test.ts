@@ -290,13 +290,25 @@ describe("decide", () => {
     };
     const c = ctx({ ...base, policy: { enabled: true, band: 25, minHedgeRatio: 0.95, maxHedgeRatio: 1 } });
     const d = decide(exposure(30), c);
-    expect(d.targetNet).toBeCloseTo(1.5, 12);
-    expect(d.reasons.some((r) => r.includes("hedge ratio 0.933 outside policy [0.95, 1]: using 0.950"))).toBe(
-      true,
-    );
-    // to target with maxHedgeRatio 0.9: keeps 10 % of the gap
+    // aim inside the bounds by the default 0.01 margin: ratio 0.96, net 30 × 0.04 = 1.2
+    expect(d.targetNet).toBeCloseTo(1.2, 12);
+    expect(
+      d.reasons.some((r) =>
+        r.includes("hedge ratio 0.933 kept inside policy [0.95, 1] with margin 0.01: using 0.960"),
+      ),
+    ).toBe(true);
+    // to target with maxHedgeRatio 0.9: keeps 10 % of the gap plus the margin (11 %)
     const c2 = ctx({ policy: { enabled: true, band: 25, minHedgeRatio: 0.5, maxHedgeRatio: 0.9 } });
-    expect(decide(exposure(300), c2).targetNet).toBeCloseTo(30, 9);
+    expect(decide(exposure(300), c2).targetNet).toBeCloseTo(33, 9);
+    // a hedge to target (ratio 1) stops 1 % short of the bound the vault checks after execution
+    const c4 = ctx({ policy: { enabled: true, band: 25, minHedgeRatio: 0.5, maxHedgeRatio: 1 } });
+    expect(decide(exposure(300), c4).targetNet).toBeCloseTo(3, 9);
+    // margin 0 reproduces the exact bound
+    const c5 = ctx({
+      config: { ...DEFAULT_DECIDE_CONFIG, hedgeRatioMargin: 0 },
+      policy: { enabled: true, band: 25, minHedgeRatio: 0.5, maxHedgeRatio: 0.9 },
+    });
+    expect(decide(exposure(300), c5).targetNet).toBeCloseTo(30, 9);
     // inside the policy band the vault checks no ratio: no clamp
     const c3 = ctx({ ...base, policy: { enabled: true, band: 25, minHedgeRatio: 0.99, maxHedgeRatio: 1 } });
     expect(decide(exposure(20), c3).targetNet).toBe(2);

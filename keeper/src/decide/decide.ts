@@ -21,6 +21,13 @@ export type DecideConfig = BandConfig & {
   /** e^{−r(T−t)}, default 1. */
   discount?: number;
   hedgeTo: "target" | "edge";
+  /**
+   * Fraction of the gap kept between the planned hedge ratio and the policy's bounds when a hedge
+   * is due. The vault checks the ratio after execution, where the book has moved by a second (time
+   * decay, a greeks-cache rebuild): aiming exactly at a bound (a hedge to target is ratio 1) would
+   * revert on chain. Default 0.01.
+   */
+  hedgeRatioMargin?: number;
   weights?: RegimeWeights;
   scales?: RegimeScales;
 };
@@ -161,11 +168,14 @@ export function decide(exposure: Exposure, ctx: DecideContext): Decision {
   let aimDev = cfg.hedgeTo === "target" ? 0 : Math.sign(dev) * eb.band;
   if (Math.abs(dev) > ctx.policy.band) {
     const ratio = 1 - aimDev / dev;
-    const clamped = Math.min(ctx.policy.maxHedgeRatio, Math.max(ctx.policy.minHedgeRatio, ratio));
+    const margin = cfg.hedgeRatioMargin ?? 0.01;
+    const lo = ctx.policy.minHedgeRatio + margin;
+    const hi = Math.max(lo, ctx.policy.maxHedgeRatio - margin);
+    const clamped = Math.min(hi, Math.max(lo, ratio));
     if (clamped !== ratio) {
       aimDev = dev * (1 - clamped);
       reasons.push(
-        `hedge ratio ${ratio.toFixed(3)} outside policy [${ctx.policy.minHedgeRatio}, ${ctx.policy.maxHedgeRatio}]: using ${clamped.toFixed(3)}`,
+        `hedge ratio ${ratio.toFixed(3)} kept inside policy [${ctx.policy.minHedgeRatio}, ${ctx.policy.maxHedgeRatio}] with margin ${margin}: using ${clamped.toFixed(3)}`,
       );
     }
   }

@@ -486,8 +486,9 @@ describe("config validation and step errors", () => {
 
 describe("demo", () => {
   it("parses its flags and rejects unknown ones", () => {
-    expect(parseCli([])).toEqual({ json: false, help: false });
-    expect(parseCli(["--json"])).toEqual({ json: true, help: false });
+    const defaults = { days: 30, seed: 42, policy: "regime-band" };
+    expect(parseCli([])).toEqual({ json: false, help: false, ...defaults });
+    expect(parseCli(["--json"])).toEqual({ json: true, help: false, ...defaults });
     expect(() => parseCli(["--jsn"])).toThrow(/--jsn/);
     expect(() => parseCli(["deploy"])).toThrow(/unexpected argument "deploy"/);
   });
@@ -511,7 +512,8 @@ describe("demo", () => {
   it("runs end to end and prints sane figures, JSON last", async () => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await main(["--json"], { out: (l) => out.push(l), err: (l) => err.push(l) });
+    // --days 0: the scenes only (the month has its own test, test/ts/system/demoMonth.test.ts).
+    const code = await main(["--json", "--days", "0"], { out: (l) => out.push(l), err: (l) => err.push(l) });
     expect(err).toEqual([]);
     expect(code).toBe(0);
     const result = JSON.parse(out[out.length - 1] ?? "") as DemoResult;
@@ -523,6 +525,7 @@ describe("demo", () => {
         "chainId",
         "governance",
         "elapsedMs",
+        "month",
         "exposure",
         "navUsd",
         "optionQuote",
@@ -532,6 +535,7 @@ describe("demo", () => {
         "treasury",
       ].sort(),
     );
+    expect(result.month).toBeNull();
     // The atomic hedge: one transaction, tier 1 (approved), from 700 WETH net long into the band.
     const hedge = result.atomicHedge;
     expect(hedge.tier).toBe(1);
