@@ -23,11 +23,12 @@ const DBL_EPSILON = 2.220446049250313e-16;
 /** √(π/2). */
 const SQRT_PI_OVER_2 = 1.2533141373155003;
 /** Region I (asymptotic expansion) threshold η on h = x/s. */
-const ASYMPTOTIC_THRESHOLD = -10;
+/** Region thresholds of the normalised Black function (the IV solver branches on the same ones). */
+export const ASYMPTOTIC_THRESHOLD = -10;
 /** Region II (small-t expansion) threshold τ = 2·ε^(1/16) on t = s/2. */
-const SMALL_T_THRESHOLD = 2 * Math.pow(DBL_EPSILON, 1 / 16);
+export const SMALL_T_THRESHOLD = 2 * Math.pow(DBL_EPSILON, 1 / 16);
 /** Cody's switch point between his erf and erfc rational approximations. */
-const CODY_THRESHOLD = 0.46875;
+export const CODY_THRESHOLD = 0.46875;
 
 /** Normalised intrinsic value of a call, e^{x/2} - e^{-x/2} = 2·sinh(x/2) for x > 0, else 0. */
 export function normalisedIntrinsicCall(x: number): number {

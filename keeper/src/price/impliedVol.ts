@@ -9,7 +9,7 @@
  * subtracted first and puts are mapped to calls (x → -x), leaving an out-of-the-money call, x <= 0,
  * 0 < β < b_max = e^{x/2}. The s-axis is split at s_l < s_c = √(2|x|) < s_u into four segments; on each,
  * a rational cubic interpolation (Delbourgo-Gregory) of the inverse — in the outer two through the
- * lower/upper asymptotic maps f(β) — gives an initial guess so close that exactly two third-order
+ * lower/upper asymptotic maps f(β) — gives an initial guess so close that at most two third-order
  * Householder steps reach machine precision, on the objective
  *   lowest segment:  g(s) = 1/ln b(s) - 1/ln β
  *   middle segments: g(s) = b(s) - β
@@ -18,8 +18,19 @@
  * (1 + |b/(s·∂b/∂s)|)·ε — see `impliedVolAttainableAccuracy`.
  */
 import { z } from "zod";
-import { inverseNormCdfAs241, normCdf, normPdf, erfcx, INV_SQRT2 } from "./normal.ts";
 import {
+  inverseNormCdfAs241,
+  normCdf,
+  erfc,
+  erfcx,
+  expMinusHalfSquare,
+  INV_SQRT2,
+  INV_SQRT_2PI,
+} from "./normal.ts";
+import {
+  ASYMPTOTIC_THRESHOLD,
+  CODY_THRESHOLD,
+  SMALL_T_THRESHOLD,
   complementaryNormalisedBlack,
   logMoneyness,
   normalisedBlack,
@@ -34,6 +45,7 @@ const DBL_MIN = 2.2250738585072014e-308;
 const DBL_MAX = Number.MAX_VALUE;
 const SQRT_DBL_MAX = Math.sqrt(DBL_MAX);
 const TWO_PI = 6.283185307179586;
+const SQRT_TWO_PI = 2.5066282746310007;
 const SQRT_PI_OVER_2 = 1.2533141373155003;
 const SQRT_2_OVER_PI = 0.7978845608028654;
 const SQRT_THREE = 1.7320508075688772;
@@ -43,6 +55,10 @@ const SQRT_THREE_OVER_THIRD_ROOT_TWO_PI = 0.9386434874273836;
 const PI_OVER_SIX = 0.5235987755982989;
 const RC_MIN = -(1 - Math.sqrt(DBL_EPSILON));
 const RC_MAX = 2 / (DBL_EPSILON * DBL_EPSILON);
+const LN_SQRT_2PI = 0.9189385332046728;
+/** Where the lowest-segment iteration takes b/∂b/∂s from erfcx directly (see there). */
+const DIRECT_MIN_ABS_X = 0.125;
+const DIRECT_MIN_S = 0.16;
 
 /** Sentinel of the raw solvers: the price is below the intrinsic value. */
 export const IV_BELOW_INTRINSIC = -1;
@@ -53,6 +69,17 @@ export const IV_INVALID_INPUT = -3;
 
 /** Householder iterations of the method (two suffice for machine precision). */
 const ITERATIONS = 2;
+/**
+ * The Householder steps converge with order four, so after an unclamped first step with |Δs| <= tol·s
+ * the second step is skipped. Thresholds by segment and |x| such that the skipped step is <= ~1e-15·s
+ * (measured over the test grids, |x| up to 300, and the benchmark set): lowest segment 3e-4
+ * (|x| <= 30) / 1e-4 (beyond); other segments 1e-4 / 3e-5.
+ */
+const SECOND_STEP_TOL_LOWEST = 3e-4;
+const SECOND_STEP_TOL_LOWEST_FAR = 1e-4;
+const SECOND_STEP_TOL = 1e-4;
+const SECOND_STEP_TOL_FAR = 3e-5;
+const SECOND_STEP_FAR_X = -30;
 
 // ----------------------------------------------------------------------------------------------
 // Rational cubic interpolation (R. Delbourgo, J. A. Gregory, "Shape preserving piecewise rational
@@ -177,8 +204,9 @@ function convexControlRight(
 // ----------------------------------------------------------------------------------------------
 
 function householder3(nu: number, h2: number, h3: number): number {
-  return (1 + 0.5 * h2 * nu) / (1 + nu * (h2 + (h3 * nu) / 6));
+  return (1 + 0.5 * h2 * nu) / (1 + nu * (h2 + h3 * nu * ONE_SIXTH));
 }
+const ONE_SIXTH = 1 / 6;
 
 function householder4(nu: number, h2: number, h3: number, h4: number): number {
   return (
@@ -192,36 +220,96 @@ const vegaScratch = new Float64Array(1);
 /**
  * s = vol·√tau of an out-of-the-money call: x <= 0, 0 < beta < e^{x/2} (not checked).
  */
-function impliedNormalisedOtmCall(beta: number, x: number): number {
-  const bMax = Math.exp(0.5 * x);
+function impliedNormalisedOtmCall(beta: number, x: number, bMax: number): number {
   const emx = 1 / bMax;
   let s: number;
   let ds = -DBL_MAX;
   let sLeft = DBL_MIN;
   let sRight = DBL_MAX;
   let iterations = 0;
+  let tol = DBL_EPSILON;
+  const near = x >= SECOND_STEP_FAR_X;
+  const skipTol = near ? SECOND_STEP_TOL : SECOND_STEP_TOL_FAR;
   const sc = Math.sqrt(Math.abs(2 * x));
-  const bc = normalisedBlackCallOtmAndVega(x, sc, bMax, emx, vegaScratch);
-  const vc = vegaScratch[0]!;
+  // At s_c = √(2|x|): h = -t, so e^{-(h²+t²)/2} = e^{x/2} = b_max and ∂b/∂s = b_max/√(2π), and in
+  // Cody's region b = ½·b_max·(erfc(q1) - erfcx(q2)) for q2 >= 0.46875 (else the erfc form): no exponential.
+  let bc: number;
+  let vc: number;
+  const tc = 0.5 * sc;
+  if (tc >= SMALL_T_THRESHOLD) {
+    const hc = x / sc;
+    const q1 = -INV_SQRT2 * (hc + tc);
+    const q2 = -INV_SQRT2 * (hc - tc);
+    vc = INV_SQRT_2PI * bMax;
+    const twoB =
+      q2 >= CODY_THRESHOLD
+        ? q1 < CODY_THRESHOLD
+          ? bMax * (erfc(q1) - erfcx(q2))
+          : bMax * (erfcx(q1) - erfcx(q2))
+        : q1 < CODY_THRESHOLD
+          ? bMax * erfc(q1) - emx * erfc(q2)
+          : NaN;
+    bc = twoB > 0 ? 0.5 * twoB : 0;
+    if (!(twoB === twoB)) {
+      bc = normalisedBlackCallOtmAndVega(x, sc, bMax, emx, vegaScratch);
+      vc = vegaScratch[0]!;
+    }
+  } else {
+    bc = normalisedBlackCallOtmAndVega(x, sc, bMax, emx, vegaScratch);
+    vc = vegaScratch[0]!;
+  }
   if (beta < bc) {
     const sl = sc - bc / vc;
-    const bl = normalisedBlackCallOtmAndVega(x, sl, bMax, emx, vegaScratch);
-    const vl = vegaScratch[0]!;
+    // b(s_l) only places the segment boundary and an interpolation node; where the lowest-segment
+    // iteration may take b/∂b/∂s from erfcx directly, so may this (the boundary moves by <= 8ε·s_l).
+    let bl: number;
+    let vl: number;
+    const tl = 0.5 * sl;
+    const hl = x / sl;
+    if (
+      x <= -DIRECT_MIN_ABS_X ||
+      sl >= DIRECT_MIN_S ||
+      (tl >= SMALL_T_THRESHOLD &&
+        !(x < sl * ASYMPTOTIC_THRESHOLD && tl * sl + x < sl * (SMALL_T_THRESHOLD + ASYMPTOTIC_THRESHOLD)))
+    ) {
+      const e = Math.exp(-0.5 * (hl * hl + tl * tl));
+      vl = INV_SQRT_2PI * e;
+      bl = 0.5 * e * (erfcx(-INV_SQRT2 * (hl + tl)) - erfcx(-INV_SQRT2 * (hl - tl)));
+      if (!(bl > 0)) bl = 0;
+    } else {
+      bl = normalisedBlackCallOtmAndVega(x, sl, bMax, emx, vegaScratch);
+      vl = vegaScratch[0]!;
+    }
     if (beta < bl) {
       // Lowest segment: guess through the lower map f(β) = 2π/√27·|x|·Φ(-|x|/(√3·s))³.
       const ax = Math.abs(x);
       const zz = (SQRT_ONE_OVER_THREE * ax) / sl;
       const y = zz * zz;
       const s2 = sl * sl;
-      const Phi = normCdf(-zz);
-      const phi = normPdf(zz);
+      let Phi: number;
+      let phiOverPhi: number; // Φ(-z)/φ(z)
+      let emh: number; // e^{-z²/2} = √(2π)·φ(z)
+      if (zz > 1) {
+        // Φ(-z) = ½·erfcx(z/√2)·e^{-z²/2}, φ(z) = e^{-z²/2}/√(2π): one shared exponential.
+        const erfcxZ = erfcx(INV_SQRT2 * zz);
+        emh = expMinusHalfSquare(zz);
+        Phi = 0.5 * erfcxZ * emh;
+        phiOverPhi = SQRT_PI_OVER_2 * erfcxZ;
+      } else {
+        Phi = normCdf(-zz);
+        emh = Math.exp(-0.5 * y);
+        phiOverPhi = (SQRT_TWO_PI * Phi) / emh;
+      }
+      // e^{y + s²/8}: ∂b/∂s at sl is e^{-(3y + s²/4)/2}/√(2π), so e^{y+s²/8} = e^{-y/2}/(√(2π)·vl)
+      // unless a factor underflows.
+      const eFp = vl > 1e-280 && emh > 1e-280 ? emh / (SQRT_TWO_PI * vl) : Math.exp(y + 0.125 * s2);
       const fpp =
         ((PI_OVER_SIX * y) / (s2 * sl)) *
         Phi *
-        (8 * SQRT_THREE * sl * ax + ((3 * s2 * (s2 - 8) - 8 * x * x) * Phi) / phi) *
-        Math.exp(2 * y + 0.25 * s2);
+        (8 * SQRT_THREE * sl * ax + (3 * s2 * (s2 - 8) - 8 * x * x) * phiOverPhi) *
+        (eFp * eFp);
       const Phi2 = Phi * Phi;
-      const fp = TWO_PI * y * Phi2 * Math.exp(y + 0.125 * s2);
+      const fp = TWO_PI * y * Phi2 * eFp;
       const fl = TWO_PI_OVER_SQRT_TWENTY_SEVEN * ax * (Phi2 * Phi);
       const r = convexControlRight(0, bl, 0, fl, 1, fp, fpp, true);
       let f = rationalCubic(beta, 0, bl, 0, fl, 1, fp, r);
@@ -230,23 +318,46 @@ function impliedNormalisedOtmCall(beta: number, x: number): number {
         f = (fl * tt + bl * (1 - tt)) * tt;
       }
       s = Math.abs(
-        x /
-          (SQRT_THREE *
-            inverseNormCdfAs241((SQRT_THREE_OVER_THIRD_ROOT_TWO_PI * Math.cbrt(f)) / Math.cbrt(ax))),
+        x / (SQRT_THREE * inverseNormCdfAs241(SQRT_THREE_OVER_THIRD_ROOT_TWO_PI * Math.cbrt(f / ax))),
       );
       sRight = sl;
       const lnBeta = Math.log(beta);
-      for (; iterations < ITERATIONS && Math.abs(ds) > DBL_EPSILON * s; iterations++) {
-        const bx = normalisedBlackCallOverVegaOtm(x, s, lnVegaScratch);
-        const lnB = Math.log(bx) + lnVegaScratch[0]!;
+      const skipTolLowest = near ? SECOND_STEP_TOL_LOWEST : SECOND_STEP_TOL_LOWEST_FAR;
+      const invLnBeta = 1 / lnBeta;
+      for (; iterations < ITERATIONS && Math.abs(ds) > tol * s; iterations++) {
+        const invS = 1 / s;
+        const h = x * invS;
+        const t = 0.5 * s;
+        // b/∂b/∂s = Y(h+t) - Y(h-t) with Y(z) = Φ(z)/φ(z) = √(π/2)·erfcx(-z/√2), and ln ∂b/∂s, without
+        // any exponential. The difference of the two erfcx cancels for small t or very negative h (where
+        // ./blackScholes.ts uses series for b itself), but only the root s matters here: an absolute
+        // error δ ≈ 2ε·Y(h) in b/∂b/∂s moves ln b by δ/(b/∂b/∂s) and s by δ, i.e. by ε·Y(h)/s relative,
+        // with Y(h) <= min(√(π/2), 1/|h|). So the direct form is used where that is <= 8ε: in Cody's
+        // region (as for b itself), or for |x| >= 1/8 (Y/s <= 1/|x|), or s >= 0.16 (Y/s <= √(π/2)/s).
+        let bx = 0;
+        let lnVega = 0;
+        if (
+          x <= -DIRECT_MIN_ABS_X ||
+          s >= DIRECT_MIN_S ||
+          (t >= SMALL_T_THRESHOLD &&
+            !(x < s * ASYMPTOTIC_THRESHOLD && t * s + x < s * (SMALL_T_THRESHOLD + ASYMPTOTIC_THRESHOLD)))
+        ) {
+          bx = SQRT_PI_OVER_2 * (erfcx(-INV_SQRT2 * (h + t)) - erfcx(-INV_SQRT2 * (h - t)));
+          lnVega = -LN_SQRT_2PI - 0.5 * (h * h + t * t);
+        }
+        if (!(bx > 0)) {
+          bx = normalisedBlackCallOverVegaOtm(x, s, lnVegaScratch);
+          lnVega = lnVegaScratch[0]!;
+        }
+        const lnB = Math.log(bx) + lnVega;
         const bpob = 1 / bx;
-        const h = x / s;
-        const bh2 = (h * h) / s - s / 4;
-        const nu = ((lnBeta - lnB) * lnB) / lnBeta / bpob;
+        const hOverS = h * invS;
+        const bh2 = h * hOverS - 0.25 * s;
+        const nu = (lnBeta - lnB) * lnB * invLnBeta * bx;
         const lambda = 1 / lnB;
         const otl = 1 + 2 * lambda;
         const h2 = bh2 - bpob * otl;
-        const c = 3 * (h / s) * (h / s);
+        const c = 3 * hOverS * hOverS;
         const bh3 = bh2 * bh2 - c - 0.25;
         const sqBpob = bpob * bpob;
         const bppob = bh2 * bpob;
@@ -264,6 +375,7 @@ function impliedNormalisedOtmCall(beta: number, x: number): number {
           ds = nu * householder3(nu, h2, h3);
         }
         const sNew = Math.max(sLeft, Math.min(sRight, s + ds));
+        tol = sNew === s + ds ? skipTolLowest : DBL_EPSILON;
         ds = sNew - s;
         s = sNew;
       }
@@ -302,7 +414,7 @@ function impliedNormalisedOtmCall(beta: number, x: number): number {
       sLeft = su;
       if (beta > 0.5 * bMax) {
         const betaBar = bMax - beta;
-        for (; iterations < ITERATIONS && Math.abs(ds) > DBL_EPSILON * s; iterations++) {
+        for (; iterations < ITERATIONS && Math.abs(ds) > tol * s; iterations++) {
           const h = x / s;
           const t = 0.5 * s;
           // g' = b'/b̄ = √(2/π) / (erfcx((t+h)/√2) + erfcx((t-h)/√2))
@@ -325,6 +437,7 @@ function impliedNormalisedOtmCall(beta: number, x: number): number {
             ds = nu * householder3(nu, h2, h3);
           }
           const sNew = Math.max(sLeft, Math.min(sRight, s + ds));
+          tol = sNew === s + ds ? skipTol : DBL_EPSILON;
           ds = sNew - s;
           s = sNew;
         }
@@ -333,15 +446,42 @@ function impliedNormalisedOtmCall(beta: number, x: number): number {
     }
   }
   // Middle segments (and the upper one for β <= b_max/2): g(s) = b(s) - β.
-  for (; iterations < ITERATIONS && Math.abs(ds) > DBL_EPSILON * s; iterations++) {
-    const b = normalisedBlackCallOtmAndVega(x, s, bMax, emx, vegaScratch);
-    const bp = vegaScratch[0]!;
+  for (; iterations < ITERATIONS && Math.abs(ds) > tol * s; iterations++) {
+    const invS = 1 / s;
+    const h = x * invS;
+    const t = 0.5 * s;
+    let b: number;
+    let bp: number;
+    if (
+      t >= SMALL_T_THRESHOLD &&
+      !(x < s * ASYMPTOTIC_THRESHOLD && t * s + x < s * (SMALL_T_THRESHOLD + ASYMPTOTIC_THRESHOLD))
+    ) {
+      // Cody's region with one exponential e = e^{-(h²+t²)/2}: since h·t = x/2, e^{-q1²} = e·e^{-x/2}
+      // and e^{-q2²} = e·e^{x/2}, so every erfc(q) with |q| > 0.46875 is erfcx(|q|)·e·e^{∓x/2} (q2 >= 0).
+      const e = Math.exp(-0.5 * (h * h + t * t));
+      bp = INV_SQRT_2PI * e;
+      const q1 = -INV_SQRT2 * (h + t);
+      const q2 = -INV_SQRT2 * (h - t);
+      const term1 =
+        q1 >= CODY_THRESHOLD
+          ? e * erfcx(q1)
+          : q1 > -CODY_THRESHOLD
+            ? bMax * erfc(q1)
+            : 2 * bMax - e * erfcx(-q1);
+      const term2 = q2 >= CODY_THRESHOLD ? e * erfcx(q2) : emx * erfc(q2);
+      const twoB = term1 - term2;
+      b = twoB > 0 ? 0.5 * twoB : 0;
+    } else {
+      b = normalisedBlackCallOtmAndVega(x, s, bMax, emx, vegaScratch);
+      bp = vegaScratch[0]!;
+    }
     const nu = (beta - b) / bp;
-    const h = x / s;
-    const h2 = (h * h) / s - s / 4;
-    const h3 = h2 * h2 - 3 * (h / s) * (h / s) - 0.25;
+    const hOverS = h * invS;
+    const h2 = h * hOverS - 0.25 * s;
+    const h3 = h2 * h2 - 3 * hOverS * hOverS - 0.25;
     ds = nu * householder3(nu, h2, h3);
     const sNew = Math.max(sLeft, Math.min(sRight, s + ds));
+    tol = sNew === s + ds ? skipTol : DBL_EPSILON;
     ds = sNew - s;
     s = sNew;
   }
@@ -355,19 +495,27 @@ function impliedNormalisedOtmCall(beta: number, x: number): number {
  */
 export function normalisedImpliedVolRaw(beta: number, x: number, isCall: boolean): number {
   if (!(Number.isFinite(beta) && Number.isFinite(x))) return IV_INVALID_INPUT;
-  let xc = isCall ? x : -x; // call-equivalent moneyness
+  const xc = isCall ? x : -x; // call-equivalent moneyness
+  return normalisedImpliedVolCallEquivalent(beta, xc, Math.exp(0.5 * xc));
+}
+
+/** `normalisedImpliedVolRaw` of the call-equivalent (xc = ±x), given bMax = e^{xc/2}; finite inputs. */
+function normalisedImpliedVolCallEquivalent(beta: number, x: number, bMaxCall: number): number {
+  let xc = x;
   let b = beta;
-  if (b >= Math.exp(0.5 * xc)) return IV_ABOVE_MAXIMUM;
+  let bMax = bMaxCall;
+  if (b >= bMax) return IV_ABOVE_MAXIMUM;
   if (xc > 0) {
     b -= normalisedIntrinsicCall(xc);
     xc = -xc;
+    bMax = 1 / bMax; // e^{-|x|/2}
   }
   // Removing the intrinsic value is exact to a few ulps of β: a time value within that of zero
   // (a price at the intrinsic value, up to its own rounding) is zero volatility, not an error.
   if (b < 0) return b >= -4 * DBL_EPSILON * beta ? 0 : IV_BELOW_INTRINSIC;
   if (b === 0) return 0;
-  if (b >= Math.exp(0.5 * xc)) return IV_ABOVE_MAXIMUM;
-  return impliedNormalisedOtmCall(b, xc);
+  if (b >= bMax) return IV_ABOVE_MAXIMUM;
+  return impliedNormalisedOtmCall(b, xc, bMax);
 }
 
 /**
