@@ -72,7 +72,7 @@ describe("backtest CLI: rejected input", () => {
 
 describe("backtest CLI: flags", () => {
   it.each([
-    [["--engine", "quantum"], /--engine must be model or chain/],
+    [["--engine", "quantum"], /--engine must be model \(the only engine in this build\), got "quantum"/],
     [["--policy", "sometimes"], /--policy must be all or one of unhedged, time-hourly/],
     [["--days", "-3"], /Option '--days' argument is ambiguous|--days must be a whole number/],
     [["--days", "1"], /--days must be ≥ 2/],
@@ -86,10 +86,10 @@ describe("backtest CLI: flags", () => {
     expect(r.err).toMatch(msg as RegExp);
     expect(r.err).toContain("usage: backtest");
   });
-  it("--engine chain is refused clearly in this build", async () => {
+  it("an engine this build does not have is refused with the valid choices", async () => {
     const r = await cli(["--engine", "chain"]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain("--engine chain is not implemented yet in this build");
+    expect(r.err).toContain('--engine must be model (the only engine in this build), got "chain"');
   });
   it("defaults", () => {
     const a = parseBacktestArgs([]);

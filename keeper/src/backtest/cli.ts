@@ -3,8 +3,9 @@
  * meant to be mounted as the keeper CLI's `backtest` subcommand (`runBacktestCli(argv)` returns the
  * exit code; it writes to the streams it is given).
  *
- * Exit codes: 0 ok; 1 input data rejected (CSV errors carry file, line and reason); 2 bad flags or
- * an engine that is not available in this build.
+ * Exit codes: 0 ok; 1 input data rejected (CSV errors carry file, line and reason); 2 bad flags.
+ * Engines: `model` (the keeper's decide/plan code over TypeScript venue models). The `chain` engine
+ * (the real contracts and keeper on the embedded chain) is not part of this build yet.
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
@@ -41,8 +42,9 @@ const intString = (name: string, min: number, max: number) =>
 export const BacktestArgsSchema = z
   .strictObject({
     engine: z
-      .enum(["model", "chain"], {
-        error: (i) => `--engine must be model or chain, got ${JSON.stringify(i.input)}`,
+      .enum(["model"], {
+        error: (i) =>
+          `--engine must be model (the only engine in this build), got ${JSON.stringify(i.input)}`,
       })
       .default("model"),
     replay: z.string().min(1).optional(),
@@ -79,7 +81,7 @@ export const BacktestArgsSchema = z
 
 export type BacktestArgs = z.output<typeof BacktestArgsSchema>;
 
-export const USAGE = `usage: backtest [--engine model|chain] [--replay <prices.csv>] [--dvol <csv>] [--funding <csv>]
+export const USAGE = `usage: backtest [--engine model] [--replay <prices.csv>] [--dvol <csv>] [--funding <csv>]
                 [--etf-flows <csv>] [--market-data auto|none] [--from <date>] [--to <date>]
                 [--policy <name>|all] [--sweep] [--out <dir>] [--json] [--seed <s>] [--days <n>]
                 [--dk-paths <n>] [--no-charts]
@@ -180,12 +182,6 @@ export async function runBacktestCli(argv: readonly string[], io: Io): Promise<n
     a = parseBacktestArgs(argv);
   } catch (e) {
     io.stderr(`backtest: ${(e as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (a.engine === "chain") {
-    io.stderr(
-      "backtest: --engine chain is not implemented yet in this build (it replays through the contracts on the embedded chain and is still being written); use --engine model\n",
-    );
     return 2;
   }
   let loaded: Awaited<ReturnType<typeof loadPath>>;
