@@ -4,82 +4,27 @@
  * against it (network `localhostTest` reads its URL from LOCALHOST_TEST_URL), and the real-network
  * path up to the point where it would need an RPC.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jsonRpc, runNpm, startHardhatNode, type HardhatNode } from "../helpers/hardhatNode.ts";
 import { z } from "zod";
 
 const dir = mkdtempSync(join(tmpdir(), "dv-cli-"));
-let node: ChildProcess | undefined;
+let node: HardhatNode | undefined;
 let url = "";
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function rpc(method: string, params: unknown[] = []): Promise<unknown> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const body = z.object({ result: z.unknown() }).parse(await res.json());
-  return body.result;
-}
-
-function run(
-  args: string[],
-  env: Record<string, string | undefined>,
-): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("npm", ["run", "-s", ...args], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code: code ?? -1, out }));
-  });
-}
+const rpc = (method: string, params: unknown[] = []) => jsonRpc(url, method, params);
+const run = (args: string[], env: Record<string, string | undefined>) => runNpm(args, env);
 
 beforeAll(async () => {
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  // Own process group, so afterAll can stop npx and the node it started (by this group's id only).
-  node = spawn("npx", ["hardhat", "node", "--port", String(port)], { detached: true, stdio: "ignore" });
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      if ((await rpc("eth_chainId")) === "0x7a69") break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`hardhat node did not start on ${url}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  node = await startHardhatNode();
+  url = node.url;
 });
 
 afterAll(() => {
-  if (node?.pid !== undefined) {
-    try {
-      process.kill(-node.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-  }
+  node?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

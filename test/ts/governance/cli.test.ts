@@ -4,9 +4,7 @@
  * at the node), then `npm run propose`, `npm run governance` and `npm run guardian` against it, with
  * time moved forward through the node's JSON-RPC (evm_increaseTime + evm_mine) between the steps.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPublicClient, getAddress, http, toHex, type Address } from "viem";
@@ -14,10 +12,11 @@ import { mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { riskPolicyAbi, vaultGuardianAbi } from "../../../scripts/governance/abis.ts";
+import { jsonRpc, runNpm, startHardhatNode, type HardhatNode } from "../helpers/hardhatNode.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "dv-gov-cli-"));
 const emptyDir = mkdtempSync(join(tmpdir(), "dv-gov-cli-empty-"));
-let node: ChildProcess | undefined;
+let node: HardhatNode | undefined;
 let url = "";
 
 /** Local preset (scripts/deploy/governance.ts): voting delay 60 s, period 3600 s, timelock 600 s. */
@@ -26,49 +25,15 @@ const VOTING_PERIOD = 3_600;
 const TIMELOCK_DELAY = 600;
 const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function rpc(method: string, params: unknown[] = []): Promise<unknown> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const body = z.object({ result: z.unknown() }).parse(await res.json());
-  return body.result;
-}
+const rpc = (method: string, params: unknown[] = []) => jsonRpc(url, method, params);
 
 async function timeTravel(seconds: number): Promise<void> {
   await rpc("evm_increaseTime", [seconds]);
   await rpc("evm_mine");
 }
 
-function run(
-  args: string[],
-  env: Record<string, string | undefined> = {},
-): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("npm", ["run", "-s", ...args], {
-      env: { ...process.env, LOCALHOST_TEST_URL: url, DEPLOYMENTS_DIR: dir, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code: code ?? -1, out }));
-  });
-}
+const run = (args: string[], env: Record<string, string | undefined> = {}) =>
+  runNpm(args, { LOCALHOST_TEST_URL: url, DEPLOYMENTS_DIR: dir, ...env });
 
 const net = ["--network", "localhostTest"];
 const propose = (...a: string[]) => run(["propose", "--", ...net, ...a]);
@@ -103,20 +68,8 @@ const vaultMode = () =>
 const blockNumber = async () => BigInt(z.string().parse(await rpc("eth_blockNumber")));
 
 beforeAll(async () => {
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  // Own process group, so afterAll can stop npx and the node it started (by this group's id only).
-  node = spawn("npx", ["hardhat", "node", "--port", String(port)], { detached: true, stdio: "ignore" });
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      if ((await rpc("eth_chainId")) === "0x7a69") break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`hardhat node did not start on ${url}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  node = await startHardhatNode();
+  url = node.url;
   const deployed = await run(["deploy", "--", ...net]);
   if (deployed.code !== 0) throw new Error(`deploy failed:\n${deployed.out}`);
   const state = stateSchema.parse(JSON.parse(readFileSync(join(dir, "localhostTest.json"), "utf8")));
@@ -125,13 +78,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  if (node?.pid !== undefined) {
-    try {
-      process.kill(-node.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-  }
+  node?.stop();
   rmSync(dir, { recursive: true, force: true });
   rmSync(emptyDir, { recursive: true, force: true });
 });
