@@ -39,8 +39,10 @@ import type { HardhatViem } from "./options.ts";
 import {
   ASSET_KEYS,
   defaultLocalConfig,
+  globalLimits,
   systemConfigSchema,
   toUnits,
+  underlyingLimits,
   type AssetKey,
   type SystemConfig,
   type SystemConfigInput,
@@ -713,37 +715,13 @@ export async function deployAll(options: DeployAllOptions): Promise<DeployAllRes
 
   // --- core -----------------------------------------------------------------------------------
   log("core");
-  const g = cfg.policy.global;
-  const globalLimits = {
-    maxSlippageBps: g.maxSlippageBps,
-    oracleMaxDeviationBps: g.oracleMaxDeviationBps,
-    oracleMaxAge: g.oracleMaxAge,
-    keeperCooldown: g.keeperCooldown,
-    window: g.window,
-    approvalExpiry: g.approvalExpiry,
-    greeksCacheMaxAge: g.greeksCacheMaxAge,
-    greeksCacheMaxMoveBps: g.greeksCacheMaxMoveBps,
-    turnoverCapPerWindow: wad(g.turnoverCapUsdPerWindow, "turnoverCapUsdPerWindow"),
-    tier1Notional: wad(g.tier1Usd, "tier1Usd"),
-    tier2Notional: wad(g.tier2Usd, "tier2Usd"),
-  };
-  const policy = await deployStep(ctx, "RiskPolicy", await project("RiskPolicy"), [deployer, globalLimits]);
+  const policy = await deployStep(ctx, "RiskPolicy", await project("RiskPolicy"), [
+    deployer,
+    globalLimits(cfg),
+  ]);
   const policyAbi = await contractAbi("RiskPolicy");
   for (const k of ASSET_KEYS) {
-    const l = cfg.assets[k].limits;
-    const limits = {
-      enabled: l.enabled,
-      targetDelta: wad(l.targetDelta, "targetDelta"),
-      band: wad(l.band, "band"),
-      minHedgeRatio: wad(l.minHedgeRatio, "minHedgeRatio"),
-      maxHedgeRatio: wad(l.maxHedgeRatio, "maxHedgeRatio"),
-      maxOptionLegSize: wad(l.maxOptionLegSize, "maxOptionLegSize"),
-      maxPerpLegSize: wad(l.maxPerpLegSize, "maxPerpLegSize"),
-      maxSpotLegSize: wad(l.maxSpotLegSize, "maxSpotLegSize"),
-      maxPerpPosition: wad(l.maxPerpPosition, "maxPerpPosition"),
-      premiumBudgetPerWindow: wad(l.premiumBudgetUsdPerWindow, "premiumBudgetUsdPerWindow"),
-      maxOpenSeries: l.maxOpenSeries,
-    };
+    const limits = underlyingLimits(cfg.assets[k].limits);
     await callStep(
       ctx,
       `policy.setUnderlyingLimits(${tokens[k].symbol})`,

@@ -644,7 +644,8 @@ async function mintVenueFunds(
   }
 }
 
-function globalLimits(cfg: SystemConfig) {
+/** RiskPolicy.GlobalLimits from the config (shared with the network pipeline). */
+export function globalLimits(cfg: SystemConfig) {
   const g = cfg.policy.global;
   return {
     maxSlippageBps: g.maxSlippageBps,
@@ -661,7 +662,8 @@ function globalLimits(cfg: SystemConfig) {
   };
 }
 
-function underlyingLimits(l: SystemConfig["assets"]["weth"]["limits"]) {
+/** RiskPolicy.UnderlyingLimits from one asset's config (shared with the network pipeline). */
+export function underlyingLimits(l: SystemConfig["assets"]["weth"]["limits"]) {
   return {
     enabled: l.enabled,
     targetDelta: wad(l.targetDelta, "targetDelta"),

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeFunctionData, getAddress, zeroAddress, type Abi, type Address } from "viem";
 import { accessControlAbi, governorAbi, riskPolicyAbi, safeAbi } from "../../../scripts/governance/abis.ts";
-import { GovernanceError, describeRevert } from "../../../scripts/governance/errors.ts";
+import { GovernanceError } from "../../../scripts/governance/errors.ts";
 import { castVote, propose, proposalStatus, queue } from "../../../scripts/governance/governor.ts";
 import { buildLimitProposal } from "../../../scripts/governance/proposal.ts";
 import { roleHolders, roleNamesFromAbi } from "../../../scripts/governance/roles.ts";
@@ -14,18 +14,12 @@ import {
   governedSystem,
   initialWethLimits,
   type GovernedSystemFixture,
+  revertReader,
 } from "./fixture.ts";
 
 const decodeAbi: Abi = [...riskPolicyAbi, ...accessControlAbi, ...governorAbi];
 
-async function revertOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return describeRevert(err, decodeAbi);
-  }
-  throw new Error("expected a revert");
-}
+const revertOf = revertReader(decodeAbi);
 
 describe("only the timelock changes a limit", () => {
   let f: GovernedSystemFixture;

@@ -5,7 +5,8 @@
  * connects a new chain.
  */
 import { network } from "hardhat";
-import { getAddress, zeroAddress, type Address } from "viem";
+import { getAddress, zeroAddress, type Abi, type Address } from "viem";
+import { describeRevert } from "../../../scripts/governance/errors.ts";
 import {
   deployGovernance,
   deploySafe,
@@ -147,3 +148,15 @@ export async function governedSystem() {
 }
 
 export type GovernedSystemFixture = Awaited<ReturnType<typeof governedSystem>>;
+
+/** A function that awaits a promise that must reject and returns its revert decoded with `abi`. */
+export function revertReader(abi: Abi): (p: Promise<unknown>) => Promise<string> {
+  return async (p) => {
+    try {
+      await p;
+    } catch (err) {
+      return describeRevert(err, abi);
+    }
+    throw new Error("expected a revert");
+  };
+}

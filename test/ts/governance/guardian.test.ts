@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeFunctionData, getAddress, parseEventLogs, type Abi, type Hex } from "viem";
 import { accessControlAbi, safeAbi, vaultGuardianAbi } from "../../../scripts/governance/abis.ts";
-import { GovernanceError, describeRevert } from "../../../scripts/governance/errors.ts";
+import { GovernanceError } from "../../../scripts/governance/errors.ts";
 import {
   castVote,
   execute,
@@ -28,18 +28,12 @@ import {
   VOTING_PERIOD,
   governedSystem,
   type GovernedSystemFixture,
+  revertReader,
 } from "./fixture.ts";
 
 const decodeAbi: Abi = [...vaultGuardianAbi, ...accessControlAbi];
 
-async function revertOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return describeRevert(err, decodeAbi);
-  }
-  throw new Error("expected a revert");
-}
+const revertOf = revertReader(decodeAbi);
 
 async function governanceError(p: Promise<unknown>): Promise<GovernanceError> {
   try {

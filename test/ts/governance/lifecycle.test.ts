@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { getAddress, parseEventLogs, type Abi } from "viem";
 import { riskPolicyAbi, timelockAbi, governorAbi } from "../../../scripts/governance/abis.ts";
-import { GovernanceError, describeRevert } from "../../../scripts/governance/errors.ts";
+import { GovernanceError } from "../../../scripts/governance/errors.ts";
 import {
   castVote,
   execute,
@@ -19,20 +19,13 @@ import {
   governedSystem,
   initialWethLimits,
   type GovernedSystemFixture,
+  revertReader,
 } from "./fixture.ts";
 
 const VENUE = "0x00000000000000000000000000000000000000aa";
 const decodeAbi: Abi = [...governorAbi, ...timelockAbi, ...riskPolicyAbi];
 
-/** Resolves to the decoded revert of `p`, failing the test if `p` does not reject. */
-async function revertOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    return describeRevert(err, decodeAbi);
-  }
-  throw new Error("expected a revert");
-}
+const revertOf = revertReader(decodeAbi);
 
 async function rejectionOf(p: Promise<unknown>): Promise<GovernanceError> {
   try {
