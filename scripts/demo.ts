@@ -50,7 +50,7 @@ the live keeper through a simulated month and writes its report.
   --seed N         simulation seed (default 42)
   --replay <csv>   drive ETH from an OHLCV price CSV (close prices, rebased to the oracle) instead
   --out <dir>      report folder (default out/demo-<timestamp>)
-  --policy <name>  the keeper's band policy: ${POLICY_NAMES.join(" | ")} (default regime-band)
+  --policy <name>  the keeper's hedging policy: ${POLICY_NAMES.join(" | ")} (default regime-band)
   --json           also print one JSON object with every figure as the last stdout line
   --help           show this help`;
 

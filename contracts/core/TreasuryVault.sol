@@ -385,6 +385,16 @@ contract TreasuryVault is AccessControl, ReentrancyGuardTransient {
         return _books[underlying];
     }
 
+    /// @notice Option premium paid on `underlying` in its premium window, as last recorded (raw: the
+    /// amount counts against `premiumBudgetPerWindow` only while block.timestamp < windowStart +
+    /// globalLimits().window; from then on the next option buy starts a new window at zero).
+    /// @return spentUsd Premium paid in the window (USD, WAD).
+    /// @return windowStart When the window began (0: never).
+    function premiumSpent(address underlying) external view returns (uint256 spentUsd, uint64 windowStart) {
+        Window memory w = _premiumWindow[underlying];
+        return (w.turnoverUsd, w.start);
+    }
+
     /// @notice Exposure of `underlying` with every option series priced exactly at the oracle price.
     function exposure(address underlying) public view returns (Exposure memory e) {
         _requireListed(underlying);

@@ -9,12 +9,14 @@ import { http, parseEventLogs, type Address, type Hex } from "viem";
 import { perpFill, startKeeper, type Keeper } from "../src/loop/index.ts";
 import type { KeeperConfigInput } from "../src/config/index.ts";
 import { createMetrics } from "../src/report/metrics.ts";
-import { loadAbis } from "../src/chain/abis.ts";
+import { loadAbis, uniswapAbis } from "../src/chain/abis.ts";
 import { chainSource } from "../src/chain/feed.ts";
-import { KEEPER_ROLE, PreflightError } from "../src/chain/resolve.ts";
+import { KEEPER_ROLE, PreflightError, resolveAddresses } from "../src/chain/resolve.ts";
+import { createStateReader, type VaultState } from "../src/chain/state.ts";
+import { exposureOf, type ExposureResult } from "../src/exposure/index.ts";
 import { createSender } from "../src/execute/index.ts";
 import type { Client } from "../src/chain/multicall.ts";
-import { createPublicClient } from "viem";
+import { createPublicClient, decodeFunctionData } from "viem";
 import {
   captureLogger,
   hardhatKey,
@@ -115,6 +117,31 @@ const inBand = async () => {
   const e = await ethExposure();
   return !e.rebalanceDue;
 };
+
+/** The keeper's own chain read (state reader over a fresh client), as a tick would see it now. */
+async function readState(): Promise<VaultState> {
+  const client = createPublicClient({ transport: http(node.url, { retryCount: 0 }) }) as Client;
+  const abis = loadAbis();
+  const a = await resolveAddresses(client, abis, {
+    chainId: w.d.chainId,
+    vault: w.d.vault,
+    perpAdapter: w.d.adapters.perp,
+    optionsAdapter: w.d.adapters.options,
+    underlyings: [
+      { symbol: "ETH", token: w.d.tokens.weth.address },
+      { symbol: "BTC", token: w.d.tokens.wbtc.address },
+    ],
+  });
+  return createStateReader(client, abis, a).read();
+}
+const underlyingOf = (s: VaultState, symbol: string) => {
+  const u = s.underlyings.find((x) => x.info.symbol === symbol);
+  if (u === undefined) throw new Error(`no ${symbol} in the state`);
+  return u;
+};
+/** Parsed JSON log lines with message `msg`. */
+const logged = (lines: string[], msg: string) =>
+  lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === msg);
 
 async function ethExposure() {
   const vault = await w.viem.getContractAt("TreasuryVault", w.d.vault);
@@ -441,6 +468,159 @@ describe("keeper end to end (hardhat node child process)", () => {
     k.close();
   });
 
+  it("tier 2 bundle: proposed, waits through the FINANCE approval, executes only once RISK approves too", async () => {
+    const policy = await w.viem.getContractAt("RiskPolicy", w.d.policy);
+    const g = await policy.read.globalLimits();
+    await mined(
+      await policy.write.setGlobalLimits(
+        [{ ...g, tier1Notional: 50_000n * WAD, tier2Notional: 100_000n * WAD }],
+        await as(0),
+      ),
+    );
+    await setEthPrice(w, 2_760);
+    const lines: string[] = [];
+    const metrics = createMetrics();
+    const k = await keeper({ lines, metrics });
+    const start = await epochNow();
+    const approvals = await w.viem.getContractAt("HedgeApprovals", w.d.approvals);
+    const pc = await w.viem.getPublicClient();
+    let settled = false;
+    const ticking = k.tick().finally(() => {
+      settled = true;
+    });
+    let hash: Hex | undefined;
+    await until(
+      async () => {
+        const logs = await pc.getContractEvents({
+          address: w.d.approvals,
+          abi: approvals.abi,
+          eventName: "BundleProposed",
+          fromBlock: 0n,
+        });
+        hash = logs[0]?.args.bundleHash;
+        return hash !== undefined;
+      },
+      5_000,
+      "proposal",
+    );
+    const bundle = hash as Hex;
+    // FINANCE (account 4) approves: enough for tier 1, not for tier 2.
+    await mined(await approvals.write.approve([bundle, 0], await as(4)));
+    await until(
+      async () => logged(lines, "approval arrived").some((l) => l.who === "finance"),
+      5_000,
+      "the keeper noticing the FINANCE approval",
+    );
+    await new Promise((r) => setTimeout(r, 400)); // several 100 ms polls with one approval of two
+    expect(settled).toBe(false);
+    expect(await epochNow()).toBe(start);
+    expect(k.journal.list()).toHaveLength(0);
+    const half = await approvals.read.proposal([bundle]);
+    expect(half.financeApprover).toBe(w.d.accounts.finance);
+    expect(half.riskApprover).toBe("0x0000000000000000000000000000000000000000");
+    expect(half.consumed).toBe(false);
+    // RISK (account 5) approves: the keeper notices and executes.
+    await mined(await approvals.write.approve([bundle, 1], await as(5)));
+    const r = await ticking;
+    expect(r.outcome, r.reasons.join("; ")).toBe("hedged");
+    expect(r.tier).toBe(2);
+    expect(await epochNow()).toBe(start + 1n);
+    const arrived = logged(lines, "approval arrived");
+    expect(arrived.map((l) => [l.who, l.approver, l.bundleHash])).toEqual([
+      ["finance", w.d.accounts.finance, bundle],
+      ["risk", w.d.accounts.risk, bundle],
+    ]);
+    const done = await approvals.read.proposal([bundle]);
+    expect(done.consumed).toBe(true);
+    const consumed = await pc.getContractEvents({
+      address: w.d.approvals,
+      abi: approvals.abi,
+      eventName: "BundleConsumed",
+      fromBlock: 0n,
+    });
+    expect(consumed.map((e) => [e.args.bundleHash, e.args.tier])).toEqual([[bundle, 2]]);
+    expect(k.journal.list().map((x) => x.status)).toEqual(["confirmed"]);
+    expect(await metrics.registry.getSingleMetricAsString("keeper_hedges_total")).toMatch(/tier="2"} 1/);
+    expect(await inBand()).toBe(true);
+    k.close();
+  });
+
+  it("exposure mismatch: keeper and vault disagree beyond the tolerance → that underlying stands down (alert, counted), nothing sent", async () => {
+    // The keeper's float Black-Scholes against the vault's fixed point, at the block the tick will read:
+    // they agree to rounding (about an ulp of net), so find a price where that rounding is not zero.
+    let agree: Extract<ExposureResult, { ok: true }> | null = null;
+    for (let px = 2_760; px < 2_770 && agree === null; px++) {
+      await setEthPrice(w, px);
+      const s = await readState();
+      const e = exposureOf(s, underlyingOf(s, "ETH"));
+      if (!e.ok) throw new Error(e.reason);
+      if (e.diff > 0) agree = e;
+    }
+    if (agree === null) throw new Error("keeper and vault agreed exactly at every price tried");
+    expect(agree.keeper.book).toBeGreaterThan(1_000);
+    expect((await ethExposure()).rebalanceDue).toBe(true); // a hedge would be due
+    // A keeper configured to tolerate less than that disagreement: allowed = rel × book = diff / 4.
+    const relTolerance = agree.diff / agree.keeper.book / 4;
+    const lines: string[] = [];
+    const metrics = createMetrics();
+    const k = await keeper({ lines, metrics, over: { exposure: { relTolerance, absTolerance: 0 } } });
+    const pc = await w.viem.getPublicClient();
+    const nonce = await pc.getTransactionCount({ address: k.address });
+    const start = await epochNow();
+    const r = await k.tick();
+    expect(r.outcome).toBe("standDown");
+    const eth = r.decisions.find((d) => d.underlying === "ETH");
+    expect(eth?.action).toBe("standDown");
+    expect(eth?.reasons[0]).toMatch(
+      /^stand down: exposure mismatch on ETH: keeper net \S+ vs vault net \S+ \(\|diff\| \S+ > tolerance \S+\)$/,
+    );
+    // Only ETH: BTC (an empty book on both sides) agrees exactly and holds.
+    expect(r.decisions.find((d) => d.underlying === "BTC")?.action).toBe("hold");
+    expect(await metrics.registry.getSingleMetricAsString("keeper_failures_total")).toMatch(
+      /reason="exposureMismatch"} 1/,
+    );
+    expect(await metrics.registry.getSingleMetricAsString("keeper_stand_downs_total")).toMatch(
+      /underlying="ETH",reason="stand down: exposure mismatch on ETH[^"]*"} 1/,
+    );
+    const alerts = logged(lines, "ALERT: keeper and vault disagree on exposure: standing down");
+    expect(alerts.map((l) => l.underlying)).toEqual(["ETH"]);
+    expect(await epochNow()).toBe(start);
+    expect(k.journal.list()).toHaveLength(0);
+    expect(await pc.getTransactionCount({ address: k.address })).toBe(nonce);
+    k.close();
+    // The same chain state under the default tolerance hedges: the stand-down was the mismatch alone.
+    const k2 = await keeper();
+    expect((await k2.tick()).outcome).toBe("hedged");
+    expect(await epochNow()).toBe(start + 1n);
+    k2.close();
+  });
+
+  it("state reader: the vault's premium window in the tick's read; remaining = budget − spent, the full budget after the window", async () => {
+    const vault = await vaultC();
+    const policy = await w.viem.getContractAt("RiskPolicy", w.d.policy);
+    const weth = w.d.tokens.weth.address;
+    const budget = (await policy.read.rawUnderlyingLimits([weth])).premiumBudgetPerWindow;
+    const [spent, windowStart] = await vault.read.premiumSpent([weth]);
+    expect(spent).toBeGreaterThan(0n); // the setup bought 700 puts
+    const s1 = await readState();
+    const eth = underlyingOf(s1, "ETH");
+    expect(eth.premium).toEqual({ spentUsd: spent, windowStart, remainingUsd: budget - spent });
+    const btc = underlyingOf(s1, "BTC");
+    expect(btc.premium?.remainingUsd).toBe(btc.limits.premiumBudgetPerWindow);
+    // The vault starts a new window at windowStart + window: one second before, the spend still counts.
+    const end = windowStart + BigInt(s1.global.window);
+    expect(s1.timestamp).toBeLessThan(end - 1n);
+    const at = async (t: bigint) => {
+      await node.rpc("evm_setNextBlockTimestamp", [Number(t)]);
+      await node.rpc("evm_mine");
+      const s = await readState();
+      expect(s.timestamp).toBe(t);
+      return underlyingOf(s, "ETH").premium;
+    };
+    expect(await at(end - 1n)).toEqual({ spentUsd: spent, windowStart, remainingUsd: budget - spent });
+    expect(await at(end)).toEqual({ spentUsd: spent, windowStart, remainingUsd: budget });
+  });
+
   it("stuck transaction: replaced at the same nonce with fees bumped ≥ 12.5%; the replacement is mined", async () => {
     const client = createPublicClient({ transport: http(node.url, { retryCount: 0 }) }) as Client;
     const replaced: Hex[] = [];
@@ -619,5 +799,146 @@ describe("keeper end to end (hardhat node child process)", () => {
     expect(b4.code).toBe(2);
     expect(b4.err).toMatch(/config\.privateKey: signing keys and secrets never come from the config file/);
     expect(b4.err.toLowerCase()).not.toContain(bare);
+  });
+  it("spot venue configured, perp made dear: a live tick sells held WETH on Uniswap through the vault, min out = fresh quote − tolerance, ends in band", async () => {
+    const weth = w.d.tokens.weth.address;
+    const spotAdapter = w.d.adapters.spot;
+    const quoter = w.d.uniswap.quoterV2;
+    const pc = await w.viem.getPublicClient();
+    // The perp dear (60 bps taker fee), the book net long ~100 WETH (fewer creator payouts owed).
+    const dex = await w.viem.getContractAt("PerpDEX", w.d.perpDex);
+    const params = await dex.read.marketParams([weth]);
+    await mined(await dex.write.setMarketParams([weth, { ...params, takerFeeBps: 60 }], await as(0)));
+    const ledger = await w.viem.getContractAt("TreasuryLedger", w.d.ledger);
+    const treasurer = (await w.viem.getWalletClients()).find(
+      (x) => x.account.address.toLowerCase() === w.d.accounts.treasurer.toLowerCase(),
+    );
+    if (treasurer === undefined) throw new Error("no treasurer wallet");
+    await mined(await ledger.write.setLiability([weth, 2, 200n * WAD], { account: treasurer.account }));
+    const before = await ethExposure();
+    expect(before.rebalanceDue).toBe(true);
+    expect(before.net > 50n * WAD).toBe(true);
+    const withSpot = {
+      vault: w.d.vault,
+      perpAdapter: w.d.adapters.perp,
+      optionsAdapter: w.d.adapters.options,
+      spotAdapter,
+      spotQuoter: quoter,
+    };
+    const over = { plan: { slippageToleranceBps: 40, overlayFraction: 0 } };
+
+    // Without the spot venue (today's config), or with it no longer allow-listed: perps only (dry run).
+    const plain = await keeper({ live: false, over });
+    const r0 = await plain.tick();
+    expect(r0.outcome, r0.reasons.join("; ")).toBe("dry-run");
+    expect(r0.legs.length).toBeGreaterThan(0);
+    expect(r0.legs.every((l) => l.kind !== 2)).toBe(true);
+    plain.close();
+    const policy = await w.viem.getContractAt("RiskPolicy", w.d.policy);
+    await mined(await policy.write.setVenueAllowed([spotAdapter, false], await as(0)));
+    const barred = await keeper({ live: false, over: { ...over, contracts: withSpot } });
+    const r1 = await barred.tick();
+    expect(r1.outcome, r1.reasons.join("; ")).toBe("dry-run");
+    expect(r1.legs.some((l) => l.kind === 1)).toBe(true);
+    expect(r1.legs.every((l) => l.kind !== 2)).toBe(true);
+    barred.close();
+    await mined(await policy.write.setVenueAllowed([spotAdapter, true], await as(0)));
+
+    // With it: the sale goes to the pool, live.
+    const start = await epochNow();
+    const k = await keeper({ over: { ...over, contracts: withSpot } });
+    expect(k.addresses.spot?.adapter).toBe(spotAdapter);
+    expect(k.addresses.spot?.poolFee).toBe(w.d.poolFee);
+    expect(k.addresses.spot?.pools.get(weth)).toBe(w.d.pools.weth);
+    const r = await k.tick();
+    expect(r.outcome, r.reasons.join("; ")).toBe("hedged");
+    expect(await epochNow()).toBe(start + 1n);
+    expect(await inBand()).toBe(true);
+    const spotLegs = r.legs.filter((l) => l.kind === 2);
+    expect(spotLegs.length).toBeGreaterThan(0);
+    for (const l of spotLegs) {
+      expect(l.adapter).toBe(spotAdapter);
+      expect(l.underlying).toBe(weth);
+      expect(l.amount < 0n).toBe(true); // sells held WETH
+    }
+
+    // The bundle as mined: the legs sent are the planned ones; the event records the spot sale.
+    const txHash = r.execute?.txHash as Hex;
+    const receipt = await pc.getTransactionReceipt({ hash: txHash });
+    const tx = await pc.getTransaction({ hash: txHash });
+    const sent = decodeFunctionData({ abi: loadAbis().vault, data: tx.input });
+    if (sent.functionName !== "rebalance") throw new Error(`sent ${sent.functionName}, not rebalance`);
+    const sentLegs = sent.args[0];
+    expect(sentLegs.filter((l) => l.kind === 2).map((l) => [l.amount, l.bound])).toEqual(
+      spotLegs.map((l) => [l.amount, l.bound]),
+    );
+    const [ev] = parseEventLogs({ abi: loadAbis().vault, eventName: "Rebalanced", logs: receipt.logs });
+    const evSpot = (ev?.args.legs ?? []).filter((l) => l.kind === 2);
+    expect(evSpot).toHaveLength(spotLegs.length);
+    const first = spotLegs[0] as (typeof spotLegs)[number];
+    expect(evSpot[0]?.adapter).toBe(spotAdapter);
+    expect(evSpot[0]?.sizeChange).toBe(first.amount); // WETH has 18 decimals: token units = WAD
+
+    // The first spot leg's min out: the quote at the block the keeper read (the one before the
+    // bundle) for exactly that amount, minus the 40 bps tolerance (the ladder interpolates between
+    // its points, which can only lower it, by far less than 1 bp here).
+    const sold = -first.amount;
+    const [quoted] = await pc.readContract({
+      address: quoter,
+      abi: uniswapAbis.quoterV2,
+      functionName: "quoteExactInputSingle",
+      args: [
+        {
+          tokenIn: weth,
+          tokenOut: w.d.tokens.usdc.address,
+          amountIn: sold,
+          fee: w.d.poolFee,
+          sqrtPriceLimitX96: 0n,
+        },
+      ],
+      blockNumber: receipt.blockNumber - 1n,
+    });
+    const minOut = (quoted * 9_960n + 9_999n) / 10_000n; // ceil(quote × (1 − 0.004))
+    expect(first.bound <= minOut).toBe(true);
+    expect(first.bound * 10_000n >= minOut * 9_999n).toBe(true);
+    expect(first.bound < quoted).toBe(true);
+    // The pool paid exactly the fresh quote for that sale (nothing moved the pool in between).
+    const paid = parseEventLogs({ abi: loadAbis().erc20, eventName: "Transfer", logs: receipt.logs }).filter(
+      (t) =>
+        t.address.toLowerCase() === w.d.tokens.usdc.address.toLowerCase() && t.args.from === w.d.pools.weth,
+    );
+    expect(paid[0]?.args.to).toBe(w.d.vault);
+    expect(paid[0]?.args.value).toBe(quoted);
+    // The event's execution price is that sale's average (USD WAD per unit).
+    expect(evSpot[0]?.executionPrice).toBe((quoted * 10n ** 12n * WAD) / sold);
+    k.close();
+  });
+
+  it("bad spot venue config refuses to start: not a spot adapter, a quoter that is not a QuoterV2, no code", async () => {
+    const go = (contracts: Record<string, Address>) =>
+      startKeeper({
+        config: keeperConfig(w, {
+          journal: journalPath(),
+          contracts: { vault: w.d.vault, perpAdapter: w.d.adapters.perp, ...contracts },
+        }),
+        account: keeperAccount(1),
+        logger: captureLogger([]),
+        metrics: createMetrics(),
+        live: false,
+      });
+    const quoter = w.d.uniswap.quoterV2;
+    await expect(go({ spotAdapter: w.d.adapters.perp, spotQuoter: quoter })).rejects.toThrow(
+      /contracts.spotAdapter 0x[0-9a-fA-F]{40} is not a Uniswap V3 spot venue adapter/,
+    );
+    await expect(go({ spotAdapter: w.d.adapters.spot, spotQuoter: w.d.vault })).rejects.toThrow(
+      /contracts.spotQuoter 0x[0-9a-fA-F]{40} is not a QuoterV2/,
+    );
+    await expect(
+      go({ spotAdapter: w.d.adapters.spot, spotQuoter: "0x00000000000000000000000000000000000000aa" }),
+    ).rejects.toThrow(/contracts.spotQuoter at 0x0+aA? has no contract code/i);
+    const ok = await go({ spotAdapter: w.d.adapters.spot, spotQuoter: quoter });
+    expect(ok.addresses.spot?.factory).toBe(w.d.uniswap.factory);
+    expect(ok.addresses.spot?.pools.get(w.d.tokens.wbtc.address)).toBe(w.d.pools.wbtc);
+    ok.close();
   });
 });

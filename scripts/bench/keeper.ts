@@ -12,9 +12,11 @@
  * estimate, sign, eth_sendRawTransaction) and waits for the receipt. `tickToBroadcastMs` is the
  * keeper's own measurement (performance.now()) from the start of the tick to the broadcast
  * returning. The first WARMUP samples are discarded (JIT, connection warm-up); every measured tick
- * must hedge (else the bench fails). The keeper reads state as a JSON-RPC batch of eth_calls
- * (`readMode: "batch"`, measured faster than the deployless multicall on Hardhat node); bundles of a
- * shape already confirmed reuse the learnt gas limit instead of eth_estimateGas.
+ * must hedge (else the bench fails). The keeper runs with its default configuration: state read as one
+ * deployless multicall (`readMode: "multicall"`; with the ~35-call read in one chunk it measured
+ * median 13.5–15 ms against 20.5 ms for a JSON-RPC batch of plain eth_calls on Hardhat node), the
+ * immediate-flush batching transport; bundles of a shape already confirmed reuse the learnt gas limit
+ * instead of eth_estimateGas, and are then signed while the pre-send checks run.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -53,7 +55,7 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
 
 export async function benchKeeper(
   samples = 200,
-  readMode: "batch" | "multicall" = "batch",
+  readMode: "batch" | "multicall" = "multicall",
 ): Promise<KeeperLatencyBench> {
   const node = await startHardhatNode();
   const dir = mkdtempSync(join(tmpdir(), "keeper-bench-"));

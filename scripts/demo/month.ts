@@ -24,19 +24,25 @@ import {
   parseUnits,
   stringToBytes,
   type Address,
-  type Hex,
   type TransactionReceipt,
 } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
 import { z } from "zod";
 import { Bucket, confirmStep, walletFor, type SystemDeployment } from "../deploy/system.ts";
+import { createApprovalDesk } from "./approvalDesk.ts";
+import { postPriceMove, progressBar, testAccountKey } from "./embeddedRun.ts";
 import { parseConfig } from "../../keeper/src/config/index.ts";
 import { startKeeper, type TickReport } from "../../keeper/src/loop/index.ts";
 import { createLogger } from "../../keeper/src/report/logger.ts";
 import { createMetrics } from "../../keeper/src/report/metrics.ts";
 import { demoMarketConfig, simulateMarket, HOUR_MS, DAY_MS } from "../../keeper/src/feeds/simulated.ts";
 import { readPriceCsv } from "../../keeper/src/feeds/csvReplay.ts";
-import type { BacktestResult, CostKind, ReasonCount, Tier } from "../../keeper/src/backtest/engine.ts";
+import {
+  reasonTally,
+  type BacktestResult,
+  type CostKind,
+  type ReasonCount,
+  type Tier,
+} from "../../keeper/src/backtest/engine.ts";
 import {
   dailyPnl,
   cumulativePnl,
@@ -48,10 +54,17 @@ import { chartPng, PALETTE, type ChartSpec, type Rgb } from "../../keeper/src/re
 
 type Connection = Awaited<ReturnType<typeof network.connect>>;
 
-/** Band policies the live keeper supports (its `decide.hedgeTo`): both are the regime band. */
+/**
+ * Policies the live keeper runs in the month (its `decide.policy` and `decide.hedgeTo`): the
+ * backtest's hedged base policies plus the regime band hedged only back to its edge.
+ */
 export const MONTH_POLICIES = {
-  "regime-band": { hedgeTo: "target" },
-  "regime-band-edge": { hedgeTo: "edge" },
+  "regime-band": { hedgeTo: "target", policy: { kind: "regime-band" } },
+  "regime-band-edge": { hedgeTo: "edge", policy: { kind: "regime-band" } },
+  "ww-band": { hedgeTo: "target", policy: { kind: "ww-band" } },
+  "fixed-band": { hedgeTo: "target", policy: { kind: "fixed-band", band: 25 } },
+  "time-hourly": { hedgeTo: "target", policy: { kind: "time", intervalHours: 1 } },
+  "time-daily": { hedgeTo: "target", policy: { kind: "time", intervalHours: 24 } },
 } as const;
 export type MonthPolicy = keyof typeof MONTH_POLICIES;
 
@@ -84,10 +97,7 @@ export type MonthOptions = z.input<typeof monthOptionsSchema>;
 
 /** Marketplace flows: mean proceeds per hour (WETH), the creators' share, ETF sentiment scale. */
 const FLOWS = { proceedsWethPerHour: 1.5, creatorShare: 0.4, etfScaleUsd: 300e6 } as const;
-const MNEMONIC = "test test test test test test test test test test test junk";
 const CREATOR_INDEX = 7;
-/** Moves beyond this are posted as several rounds (the router's guard is 20 % per round). */
-const MAX_ROUND_MOVE = 0.15;
 const COSTS: readonly CostKind[] = ["fees", "slippage", "funding", "gas"];
 
 export type StepRecord = {
@@ -181,27 +191,6 @@ async function marketSteps(
   };
 }
 
-function keeperKey(address: Address) {
-  for (let i = 0; i < 20; i++) {
-    const a = mnemonicToAccount(MNEMONIC, { addressIndex: i });
-    if (a.address.toLowerCase() === address.toLowerCase()) return a;
-  }
-  throw new Error(`month: the keeper ${address} is not one of the embedded chain's test accounts`);
-}
-
-function tally() {
-  const map = new Map<string, ReasonCount>();
-  return {
-    add(reason: string, time: number) {
-      const key = reason.replace(/0x[0-9a-f]+/gi, "0x…").replace(/-?\d[\d,.e+-]*/g, "#");
-      const r = map.get(key);
-      if (r === undefined) map.set(key, { reason: key, count: 1, first: time, example: reason });
-      else r.count += 1;
-    },
-    list: () => [...map.values()].sort((a, b) => b.count - a.count),
-  };
-}
-
 const TIERS: Tier[] = ["auto", "oneApproval", "twoApprovals"];
 
 /** Runs the month on `connection`'s chain against the deployed and funded system `d`. */
@@ -216,13 +205,10 @@ export async function runMonth(
   const { viem, networkHelpers } = connection;
   const pc = await viem.getPublicClient();
   const treasurer = await walletFor(viem, d.accounts.treasurer);
-  const finance = await walletFor(viem, d.accounts.finance);
-  const risk = await walletFor(viem, d.accounts.risk);
   const creator = (await viem.getWalletClients())[CREATOR_INDEX];
   if (creator === undefined) throw new Error(`month: need wallet client #${CREATOR_INDEX} (creators)`);
   const vault = await viem.getContractAt("TreasuryVault", d.vault);
   const ledger = await viem.getContractAt("TreasuryLedger", d.ledger);
-  const approvals = await viem.getContractAt("HedgeApprovals", d.approvals);
   const weth = await viem.getContractAt("TestToken", d.tokens.weth.address);
   const dex = await viem.getContractAt("PerpDEX", d.perpDex);
   const feeds = {
@@ -306,7 +292,7 @@ export async function runMonth(
       { symbol: "BTC", token: d.tokens.wbtc.address },
     ],
     journal: journalPath,
-    decide: { hedgeTo: MONTH_POLICIES[o.policy].hedgeTo },
+    decide: { hedgeTo: MONTH_POLICIES[o.policy].hedgeTo, policy: MONTH_POLICIES[o.policy].policy },
     execute: { pollMs: 5, replaceAfterMs: 30_000, confirmTimeoutMs: 30_000 },
     gate: { approvalWaitMs: 30_000, approvalPollMs: 10 },
     metrics: { port: null },
@@ -315,7 +301,7 @@ export async function runMonth(
   const transport = custom(connection.provider);
   const keeper = await startKeeper({
     config: keeperCfg,
-    account: keeperKey(d.accounts.keeper),
+    account: testAccountKey(d.accounts.keeper),
     logger: createLogger({ level: "silent" }),
     metrics: createMetrics(),
     live: true,
@@ -324,43 +310,12 @@ export async function runMonth(
   const client = createPublicClient({ transport });
 
   // ---- the finance/risk desk: approves every proposal while a tick waits for it
-  let seenBlock = await pc.getBlockNumber();
-  const approve = async () => {
-    const to = await pc.getBlockNumber();
-    if (to <= seenBlock) return;
-    const logs = await pc.getContractEvents({
-      address: d.approvals,
-      abi: approvals.abi,
-      eventName: "BundleProposed",
-      fromBlock: seenBlock + 1n,
-      toBlock: to,
-    });
-    seenBlock = to;
-    for (const l of logs) {
-      const hash = l.args.bundleHash as Hex;
-      await confirmStep(pc, "FINANCE approves", () =>
-        approvals.write.approve([hash, 0], { account: finance.account }),
-      );
-      await confirmStep(pc, "RISK approves", () =>
-        approvals.write.approve([hash, 1], { account: risk.account }),
-      );
-    }
-  };
-  const tickWithDesk = async (): Promise<TickReport> => {
-    let running = true;
-    const desk = (async () => {
-      while (running) {
-        await approve();
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    })();
-    try {
-      return await keeper.tick();
-    } finally {
-      running = false;
-      await desk;
-    }
-  };
+  const desk = await createApprovalDesk(viem, {
+    approvals: d.approvals,
+    finance: d.accounts.finance,
+    risk: d.accounts.risk,
+  });
+  const tickWithDesk = (): Promise<TickReport> => desk.during(() => keeper.tick());
 
   const keeperWallet = await walletFor(viem, d.accounts.keeper);
   const housekeeping: TransactionReceipt[] = [];
@@ -404,14 +359,8 @@ export async function runMonth(
     return done;
   };
 
-  const postPrice = async (feed: typeof feeds.eth, from: number, to: number) => {
-    const rounds = Math.max(1, Math.ceil(Math.abs(Math.log(to / from)) / Math.log(1 + MAX_ROUND_MOVE)));
-    for (let k = 1; k <= rounds; k++) {
-      const p = from * (to / from) ** (k / rounds);
-      const answer = BigInt(Math.round(p * 10 ** feedDecimals));
-      await confirmStep(pc, "oracle round", () => feed.write.submit([answer]));
-    }
-  };
+  const postPrice = (feed: typeof feeds.eth, from: number, to: number) =>
+    postPriceMove(pc, (answer) => feed.write.submit([answer]), feedDecimals, from, to);
 
   // ---- state at the start
   const exp0 = await vault.read.exposure([W]);
@@ -441,8 +390,8 @@ export async function runMonth(
   const rebalances = { auto: 0, oneApproval: 0, twoApprovals: 0, total: 0 };
   const rebalanceLog: BacktestResult["rebalanceLog"] = [];
   const decisions = { hold: 0, hedge: 0, standDown: 0, rejected: 0 };
-  const standDowns = tally();
-  const rejections = tally();
+  const standDowns = reasonTally();
+  const rejections = reasonTally();
   const afterRebalance: MonthResult["afterRebalance"] = [];
   const events: string[] = [...listed];
   const records: StepRecord[] = [];
@@ -606,7 +555,7 @@ export async function runMonth(
       });
       const hm = isoHm(m.time);
       progress(
-        `${bar((i + 1) / n)} day ${String(day + 1).padStart(2)}/${o.days} ${hm}  ETH ${m.eth.toFixed(0)}  net ${netPost.toFixed(1)} vs band ±${policyBand.toFixed(1)}  hedges ${hedges}`,
+        `${progressBar((i + 1) / n)} day ${String(day + 1).padStart(2)}/${o.days} ${hm}  ETH ${m.eth.toFixed(0)}  net ${netPost.toFixed(1)} vs band ±${policyBand.toFixed(1)}  hedges ${hedges}`,
         i === n - 1,
       );
     }
@@ -728,10 +677,6 @@ function mulberry(seed: number): () => number {
 }
 
 const isoHm = (t: number) => new Date(t).toISOString().slice(5, 16).replace("T", " ");
-const bar = (frac: number, width = 24) => {
-  const full = Math.round(frac * width);
-  return `[${"#".repeat(full)}${".".repeat(width - full)}]`;
-};
 
 function valueOf(r: BacktestResult): Float64Array {
   const c = cumulativePnl(r);

@@ -72,7 +72,7 @@ describe("backtest CLI: rejected input", () => {
 
 describe("backtest CLI: flags", () => {
   it.each([
-    [["--engine", "quantum"], /--engine must be model \(the only engine in this build\), got "quantum"/],
+    [["--engine", "quantum"], /--engine must be model or chain, got "quantum"/],
     [["--policy", "sometimes"], /--policy must be all or one of unhedged, time-hourly/],
     [["--days", "-3"], /Option '--days' argument is ambiguous|--days must be a whole number/],
     [["--days", "1"], /--days must be ≥ 2/],
@@ -86,10 +86,16 @@ describe("backtest CLI: flags", () => {
     expect(r.err).toMatch(msg as RegExp);
     expect(r.err).toContain("usage: backtest");
   });
-  it("an engine this build does not have is refused with the valid choices", async () => {
-    const r = await cli(["--engine", "chain"]);
+  it("--engine chain without a chain engine (this entry point) is refused, naming why", async () => {
+    const r = await cli(["--engine", "chain", "--days", "2"]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('--engine must be model (the only engine in this build), got "chain"');
+    expect(r.err).toContain("this entry point cannot start the embedded chain");
+  });
+  it("--engine chain refuses what only the model engine runs, each reason named", async () => {
+    const r = await cli(["--engine", "chain", "--days", "2", "--policy", "regime-band+overlay", "--sweep"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("policy regime-band+overlay: the options overlay runs on the model engine only");
+    expect(r.err).toContain("--sweep runs on the model engine only");
   });
   it("defaults", () => {
     const a = parseBacktestArgs([]);

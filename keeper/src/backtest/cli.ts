@@ -4,14 +4,24 @@
  * exit code; it writes to the streams it is given).
  *
  * Exit codes: 0 ok; 1 input data rejected (CSV errors carry file, line and reason); 2 bad flags.
- * Engines: `model` (the keeper's decide/plan code over TypeScript venue models). The `chain` engine
- * (the real contracts and keeper on the embedded chain) is not part of this build yet.
+ * Engines: `model` (the keeper's decide/plan code over TypeScript venue models) and `chain` (the
+ * real contracts and the live keeper on Hardhat's embedded chain; injected by the entry point).
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { CsvParseError, parseUtcDateTime } from "../feeds/csvReplay.ts";
 import { formatSummary, writeReport } from "../reporting/backtestReport.ts";
-import { DEFAULT_POLICY_NAME, defaultBacktestConfig, policiesByName, standardPolicies } from "./config.ts";
+import { join } from "node:path";
+import {
+  DEFAULT_POLICY_NAME,
+  defaultBacktestConfig,
+  policiesByName,
+  standardPolicies,
+  type BacktestConfig,
+  type PolicySpec,
+} from "./config.ts";
+import { chainEngineProblems } from "./chainScope.ts";
+import type { BacktestResult } from "./engine.ts";
 import { findCompanionFiles, loadReplay, underlyingFromName, type ReplayFiles } from "./load.ts";
 import { slicePath, syntheticPath, type MarketPath } from "./path.ts";
 import { runSuite } from "./run.ts";
@@ -42,9 +52,8 @@ const intString = (name: string, min: number, max: number) =>
 export const BacktestArgsSchema = z
   .strictObject({
     engine: z
-      .enum(["model"], {
-        error: (i) =>
-          `--engine must be model (the only engine in this build), got ${JSON.stringify(i.input)}`,
+      .enum(["model", "chain"], {
+        error: (i) => `--engine must be model or chain, got ${JSON.stringify(i.input)}`,
       })
       .default("model"),
     replay: z.string().min(1).optional(),
@@ -81,10 +90,13 @@ export const BacktestArgsSchema = z
 
 export type BacktestArgs = z.output<typeof BacktestArgsSchema>;
 
-export const USAGE = `usage: backtest [--engine model] [--replay <prices.csv>] [--dvol <csv>] [--funding <csv>]
+export const USAGE = `usage: backtest [--engine model|chain] [--replay <prices.csv>] [--dvol <csv>] [--funding <csv>]
                 [--etf-flows <csv>] [--market-data auto|none] [--from <date>] [--to <date>]
                 [--policy <name>|all] [--sweep] [--out <dir>] [--json] [--seed <s>] [--days <n>]
                 [--dk-paths <n>] [--no-charts]
+  --engine      model (default: TypeScript venue models, fast) or chain (the real contracts and the
+                live keeper on the embedded chain; ETH, base policies, a linear book; --engine chain
+                needs \`npm run -s backtest\` from the repository)
   --replay      price history (datetime or epoch-ms/s OHLCV CSV); without it a simulated path
                 (--seed, --days) is used
   --market-data auto: pick DVOL/funding/ETF files next to a ../shared/data-style prices file
@@ -148,6 +160,20 @@ export function parseBacktestArgs(argv: readonly string[]): BacktestArgs {
 
 export type Io = { stdout: (s: string) => void; stderr: (s: string) => void; now?: () => Date };
 
+/**
+ * The chain engine (scripts/backtest/chainEngine.ts: the real contracts on Hardhat's embedded chain
+ * and the live keeper), injected by the entry point that can load Hardhat; results unhedged first.
+ */
+export type ChainEngine = (o: {
+  path: MarketPath;
+  policies: PolicySpec[];
+  config: BacktestConfig;
+  workDir: string;
+  progress: (line: string, done: boolean) => void;
+}) => Promise<{ results: BacktestResult[]; notes: string[]; secondsPerPolicy: Record<string, number> }>;
+
+export type Engines = { chain?: ChainEngine };
+
 /** Loads the path the arguments describe. */
 export async function loadPath(a: BacktestArgs): Promise<{ path: MarketPath; files: ReplayFiles | null }> {
   let path: MarketPath;
@@ -175,7 +201,11 @@ export async function loadPath(a: BacktestArgs): Promise<{ path: MarketPath; fil
 }
 
 /** Runs the command; returns the process exit code. */
-export async function runBacktestCli(argv: readonly string[], io: Io): Promise<number> {
+export async function runBacktestCli(
+  argv: readonly string[],
+  io: Io,
+  engines: Engines = {},
+): Promise<number> {
   const started = performance.now();
   let a: BacktestArgs;
   try {
@@ -200,17 +230,45 @@ export async function runBacktestCli(argv: readonly string[], io: Io): Promise<n
     }
     throw e;
   }
-  const config = defaultBacktestConfig();
-  const policies = a.policy === "all" ? standardPolicies() : policiesByName(a.policy);
+  const stamp = (io.now?.() ?? new Date()).toISOString().replace(/[:.]/g, "-").slice(0, 19);
+  const dir = a.out ?? `out/backtest-${stamp}`;
+  let config = defaultBacktestConfig();
+  let policies = a.policy === "all" ? standardPolicies() : policiesByName(a.policy);
+  let precomputed: BacktestResult[] | undefined;
+  let chain: { notes: string[]; secondsPerPolicy: Record<string, number> } | null = null;
+  if (a.engine === "chain") {
+    // The chain engine hedges a linear book (no option programme) with the base policies.
+    config = defaultBacktestConfig({ treasury: { coveredCalls: null } });
+    if (a.policy === "all") policies = policies.filter((p) => !p.overlay);
+    const problems = [
+      ...chainEngineProblems(loaded.path, config, policies),
+      ...(a.sweep ? ["--sweep runs on the model engine only"] : []),
+      ...(engines.chain === undefined
+        ? ["this entry point cannot start the embedded chain (run `npm run -s backtest` from the repo)"]
+        : []),
+    ];
+    if (problems.length > 0 || engines.chain === undefined) {
+      io.stderr(`backtest: --engine chain: ${problems.join("; ")}\n`);
+      return 2;
+    }
+    const r = await engines.chain({
+      path: loaded.path,
+      policies,
+      config,
+      workDir: join(dir, "journals"),
+      progress: (line, done) => io.stderr(done ? `${line}\n` : `${line}\r`),
+    });
+    precomputed = r.results;
+    chain = { notes: r.notes, secondsPerPolicy: r.secondsPerPolicy };
+  }
   const suite = runSuite({
     path: loaded.path,
     config,
     policies,
     sweep: a.sweep,
     dermanKamalPaths: a.dkPaths,
+    ...(precomputed === undefined ? {} : { precomputed }),
   });
-  const stamp = (io.now?.() ?? new Date()).toISOString().replace(/[:.]/g, "-").slice(0, 19);
-  const dir = a.out ?? `out/backtest-${stamp}`;
   const extra = {
     generatedAt: (io.now?.() ?? new Date()).toISOString(),
     args: {
@@ -219,6 +277,7 @@ export async function runBacktestCli(argv: readonly string[], io: Io): Promise<n
       to: a.to === undefined ? null : new Date(a.to).toISOString(),
     },
     files: loaded.files,
+    engine: { name: a.engine, ...(chain === null ? {} : chain) },
     config: {
       treasury: config.treasury,
       limits: config.limits,
@@ -228,10 +287,20 @@ export async function runBacktestCli(argv: readonly string[], io: Io): Promise<n
   };
   const report = a.charts ? await writeReport(dir, suite, extra, DEFAULT_POLICY_NAME) : null;
   const wallSeconds = (performance.now() - started) / 1000;
-  const summary = formatSummary(suite);
+  const summary = formatSummary(suite, a.engine);
   const where =
     report === null ? "" : `\nreport: ${report.json}\ncharts: ${Object.values(report.charts).join(", ")}\n`;
-  const timing = `model engine: ${suite.path.bars} bars × ${suite.results.length} policies in ${suite.seconds.policies.toFixed(2)} s (wall ${wallSeconds.toFixed(2)} s)`;
+  const timing =
+    chain === null
+      ? `model engine: ${suite.path.bars} bars × ${suite.results.length} policies in ${suite.seconds.policies.toFixed(2)} s (wall ${wallSeconds.toFixed(2)} s)`
+      : [
+          `chain engine: ${suite.path.bars} bars, per policy on chain: ${Object.entries(
+            chain.secondsPerPolicy,
+          )
+            .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+            .join(", ")} (wall ${wallSeconds.toFixed(1)} s)`,
+          ...chain.notes.map((x) => `  ${x}`),
+        ].join("\n");
   if (a.json) {
     io.stderr(`${summary}\n${timing}${where}`);
     const out = {
@@ -248,7 +317,7 @@ export async function runBacktestCli(argv: readonly string[], io: Io): Promise<n
       defaultPolicy: DEFAULT_POLICY_NAME,
       engine: a.engine,
       bars: suite.path.bars,
-      policySeconds: suite.seconds.policies,
+      policySeconds: chain === null ? suite.seconds.policies : chain.secondsPerPolicy,
       goals:
         suite.goals === null
           ? null

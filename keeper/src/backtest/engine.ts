@@ -21,6 +21,7 @@ import {
   DEFAULT_REGIME_WEIGHTS,
 } from "../decide/index.ts";
 import type { Decision, Exposure, HedgePolicy, RegimeInputs, ValidationView } from "../decide/types.ts";
+import { decideByPolicy, type KeeperPolicy } from "../decide/policy.ts";
 import { createRng } from "../feeds/rng.ts";
 import { plan, WAD_DECIMALS } from "../plan/index.ts";
 import { LegKind, type Leg, type OptionQuote, type PlanMarket } from "../plan/types.ts";
@@ -96,12 +97,12 @@ export type BacktestResult = {
   minCashUsd: number;
 };
 
-/** Groups reasons by their text with numbers masked. */
-function reasonTally() {
+/** Groups reasons by their text with numbers and hex (addresses, hashes) masked. */
+export function reasonTally() {
   const map = new Map<string, ReasonCount>();
   return {
     add(reason: string, time: number, count = 1) {
-      const key = reason.replace(/-?\d[\d,.e+-]*/g, "#");
+      const key = reason.replace(/0x[0-9a-f]+/gi, "0x…").replace(/-?\d[\d,.e+-]*/g, "#");
       const r = map.get(key);
       if (r === undefined) map.set(key, { reason: key, count, first: time, example: reason });
       else r.count += count;
@@ -123,7 +124,8 @@ export function runModelBacktest(args: {
   policy: PolicySpec;
   config: BacktestConfig;
 }): BacktestResult {
-  const { path, policy, config } = args;
+  const { path, config } = args;
+  let policy = args.policy;
   const { treasury: tr, limits, venues, keeper } = config;
   const n = path.times.length;
   if (n < 2) throw new RangeError("a backtest needs at least 2 bars");
@@ -223,19 +225,12 @@ export function runModelBacktest(args: {
     maxSlippageBps: limits.maxSlippageBps,
   });
   const okValidation: ValidationView = { usable: { ETH: true, BTC: true }, alerts: [] };
-  const nullRegime: RegimeInputs = {
-    etfFlowMomentum: null,
-    ivLevel: null,
-    ivChange: null,
-    skew: null,
-    fundingRate: null,
-  };
   const decideCfg = {
     ...keeper.decide,
     ...(policy.riskAversion === undefined ? {} : { riskAversion: policy.riskAversion }),
-    ...(policy.kind === "fixed-band" ? { minBand: policy.band ?? limits.band } : {}),
   };
-  const intervalMs = (policy.intervalHours ?? 1) * HOUR_MS;
+  // fixed-band without a width: the governed band (the keeper's decide floor would be ~0 here).
+  if (policy.kind === "fixed-band" && policy.band === undefined) policy = { ...policy, band: limits.band };
   let lastClock = Number.NEGATIVE_INFINITY;
 
   const fundingPerHour = (i: number): number => {
@@ -381,39 +376,26 @@ export function runModelBacktest(args: {
           standDowns.add(sd.reasons.join("; "), t, missing);
         }
       }
-      let decision: Decision | undefined;
-      if (policy.kind === "time") {
-        const clock = Math.floor(t / intervalMs);
-        if (clock !== lastClock) {
-          lastClock = clock;
-          const gap = limits.targetDelta - net;
-          decision = {
-            underlying: u,
-            action: Math.abs(gap) >= keeper.minTradeUnits ? "hedge" : "hold",
-            reasons: [`clock: every ${policy.intervalHours ?? 1} h, hedge to target`],
-            net,
-            target: limits.targetDelta,
-            targetNet: limits.targetDelta,
-            gap: Math.abs(gap) >= keeper.minTradeUnits ? gap : 0,
-            band: limits.band,
-            wwBand: null,
-            regime: null,
-          };
-        }
-      } else {
-        const useGamma = policy.kind !== "fixed-band";
-        const useRegime = policy.kind === "regime-band";
-        decision = decide(exposure, {
-          greeks: { gamma: useGamma ? g.gamma : 0, vega: g.vega },
-          regime: useRegime ? regime : nullRegime,
+      const keeperPolicy = {
+        kind: policy.kind,
+        intervalHours: policy.intervalHours,
+        band: policy.band,
+      } as const;
+      const pd = decideByPolicy(
+        keeperPolicy as KeeperPolicy,
+        exposure,
+        {
+          greeks: { gamma: g.gamma, vega: g.vega },
+          regime,
           policy: policyView,
           validation: okValidation,
           config: decideCfg,
-        });
-        if (decision.band !== null) bandSeries[i] = decision.band;
-        if (decision.action === "hedge" && Math.abs(decision.gap) < keeper.minTradeUnits)
-          decision = { ...decision, action: "hold" };
-      }
+        },
+        { nowMs: t, clock: lastClock, minTradeUnits: keeper.minTradeUnits },
+      );
+      lastClock = pd.clock;
+      let decision: Decision | undefined = pd.fired ? pd.decision : undefined;
+      if (decision !== undefined && decision.band !== null) bandSeries[i] = decision.band;
       if (decision !== undefined) {
         if (decision.action === "hold") decisions.hold++;
         else if (decision.action === "standDown") {
@@ -475,7 +457,6 @@ export function runModelBacktest(args: {
           }
         }
       }
-      if (policy.kind === "time") bandSeries[i] = Number.NaN;
     }
 
     const g2 = traded ? bookGreeks(S, t, smile) : g;

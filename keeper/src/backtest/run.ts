@@ -52,6 +52,11 @@ export type SuiteOptions = {
   /** Monte Carlo paths for the Derman–Kamal check; 0 = skip. */
   dermanKamalPaths: number;
   defaultPolicy?: string;
+  /**
+   * Results another engine already ran over `path` (the chain engine), the unhedged baseline first.
+   * The suite then runs nothing itself: the time frontier uses the time policies among them.
+   */
+  precomputed?: readonly BacktestResult[];
 };
 
 export type SuiteResult = {
@@ -157,12 +162,16 @@ export function interpolateAtCost(pts: readonly FrontierPoint[], cost: number): 
 export function runSuite(o: SuiteOptions): SuiteResult {
   const { path, config } = o;
   const defaultName = o.defaultPolicy ?? DEFAULT_POLICY_NAME;
+  const fixed = o.precomputed;
+  if (fixed !== undefined && fixed[0]?.policy.kind !== "unhedged")
+    throw new RangeError("precomputed results must start with the unhedged baseline");
+  if (fixed !== undefined && o.sweep) throw new RangeError("a sweep runs on the model engine only");
   const run = (policy: PolicySpec) => runModelBacktest({ path, policy, config });
 
   const t0 = performance.now();
-  const unhedged = run({ name: "unhedged", kind: "unhedged", overlay: false });
-  const results: BacktestResult[] = [unhedged];
-  for (const p of o.policies) if (p.kind !== "unhedged") results.push(run(p));
+  const unhedged = fixed?.[0] ?? run({ name: "unhedged", kind: "unhedged", overlay: false });
+  const results: BacktestResult[] = fixed === undefined ? [unhedged] : [...fixed];
+  if (fixed === undefined) for (const p of o.policies) if (p.kind !== "unhedged") results.push(run(p));
   const metrics = results.map((r) => policyMetrics(r, unhedged));
   const t1 = performance.now();
 
@@ -177,8 +186,10 @@ export function runSuite(o: SuiteOptions): SuiteResult {
       const name = h === 1 ? "time-hourly" : h === 24 ? "time-daily" : `time-${h}h`;
       const m =
         byName.get(name) ??
-        policyMetrics(run({ name, kind: "time", overlay: false, intervalHours: h }), unhedged);
-      timeFrontier.push(point("time", "intervalHours", h, m));
+        (fixed === undefined
+          ? policyMetrics(run({ name, kind: "time", overlay: false, intervalHours: h }), unhedged)
+          : undefined);
+      if (m !== undefined) timeFrontier.push(point("time", "intervalHours", h, m));
     }
   }
   if (o.sweep) {

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ArtifactMap } from "hardhat/types/artifacts";
+import { parseAbi } from "viem";
 import { z } from "zod";
 
 const ARTIFACT_PATHS = {
@@ -23,6 +24,7 @@ const ARTIFACT_PATHS = {
   OptionsAMM: "contracts/venues/options/OptionsAMM.sol/OptionsAMM.json",
   VolatilitySurface: "contracts/venues/options/VolatilitySurface.sol/VolatilitySurface.json",
   PerpDEX: "contracts/venues/perp/PerpDEX.sol/PerpDEX.json",
+  UniswapV3SpotAdapter: "contracts/adapters/UniswapV3SpotAdapter.sol/UniswapV3SpotAdapter.json",
   TestToken: "contracts/tokens/TestToken.sol/TestToken.json",
 } as const;
 
@@ -77,6 +79,24 @@ export function abiOf<N extends AbiName>(name: N): AbiOf<N> {
   return parsed.data.abi as unknown as AbiOf<N>;
 }
 
+/**
+ * Fragments of the published Uniswap V3 ABIs (`@uniswap/v3-periphery`, `@uniswap/v3-core`) the keeper
+ * calls; the spot-quote tests check each against the published artifact (signature and outputs).
+ * QuoterV2's `quoteExactInputSingle` is not a view (it runs the swap and reverts with the result):
+ * it is declared `view` here because the keeper only ever reads it through `eth_call`.
+ */
+export const uniswapAbis = {
+  quoterV2: parseAbi([
+    "struct QuoteExactInputSingleParams { address tokenIn; address tokenOut; uint256 amountIn; uint24 fee; uint160 sqrtPriceLimitX96; }",
+    "function quoteExactInputSingle(QuoteExactInputSingleParams params) view returns (uint256 amountOut, uint160 sqrtPriceX96After, uint32 initializedTicksCrossed, uint256 gasEstimate)",
+    "function factory() view returns (address)",
+  ]),
+  swapRouter: parseAbi(["function factory() view returns (address)"]),
+  uniswapFactory: parseAbi([
+    "function getPool(address tokenA, address tokenB, uint24 fee) view returns (address pool)",
+  ]),
+} as const;
+
 /** All the keeper's ABIs, loaded eagerly (fails fast at start-up). */
 export function loadAbis() {
   return {
@@ -92,6 +112,8 @@ export function loadAbis() {
     surface: abiOf("VolatilitySurface"),
     perpDex: abiOf("PerpDEX"),
     erc20: abiOf("TestToken"),
+    spotAdapter: abiOf("UniswapV3SpotAdapter"),
+    ...uniswapAbis,
   };
 }
 export type Abis = ReturnType<typeof loadAbis>;

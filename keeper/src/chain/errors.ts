@@ -92,6 +92,7 @@ export function errorAbi(abis: Abis): Abi {
     abis.perpDex,
     abis.amm,
     abis.surface,
+    abis.spotAdapter,
   ] as Abi[]) {
     for (const item of abi) {
       if (item.type !== "error") continue;

@@ -1,11 +1,12 @@
 /**
  * Start-up resolution and preflight: from the configured vault and adapters, reads every other
  * address the keeper needs (policy, oracle router, feeds, approvals, ledger, quote token, venues,
- * the volatility surface, the listed option series) and refuses to start — with an error that says
- * what is wrong — on a wrong chain id, a configured or derived contract without code, an underlying
- * the vault does not list, or a keeper address without KEEPER_ROLE.
+ * the volatility surface, the listed option series, the optional Uniswap V3 spot venue and its pools)
+ * and refuses to start — with an error that says what is wrong — on a wrong chain id, a configured or
+ * derived contract without code, an underlying the vault does not list, a spot adapter or quoter that
+ * does not fit the vault, or a keeper address without KEEPER_ROLE.
  */
-import { getAddress, keccak256, toHex, type Address } from "viem";
+import { getAddress, keccak256, toHex, zeroAddress, type Address } from "viem";
 import type { Underlying } from "../feeds/types.ts";
 import type { Abis } from "./abis.ts";
 import { call, multiRead, need, type Client } from "./multicall.ts";
@@ -27,6 +28,20 @@ export type SeriesInfo = {
   cap: bigint;
 };
 
+/**
+ * The Uniswap V3 spot venue: the vault's adapter (which swaps through `router` in pools of fee tier
+ * `poolFee`), the QuoterV2 of the same factory, and the base/quote pool per underlying token (an
+ * underlying without a pool of that tier gets no spot quotes).
+ */
+export type SpotVenue = {
+  adapter: Address;
+  quoter: Address;
+  router: Address;
+  factory: Address;
+  poolFee: number;
+  pools: Map<Address, Address>;
+};
+
 export type ChainAddresses = {
   chainId: number;
   vault: Address;
@@ -43,6 +58,8 @@ export type ChainAddresses = {
   surface: Address | null;
   /** The surface's clamps (VolatilitySurface MIN_VOL, MAX_VOL, MAX_ABS_MONEYNESS), as numbers. */
   surfaceBounds: SurfaceBounds;
+  /** The spot venue when `spotAdapter` and `spotQuoter` are configured, else null (no spot legs). */
+  spot: SpotVenue | null;
   underlyings: UnderlyingInfo[];
   /** Option series listed on the AMM (static fields), by id; empty without an options adapter. */
   series: Map<bigint, SeriesInfo>;
@@ -55,6 +72,9 @@ export type ResolveInput = {
   vault: Address;
   perpAdapter: Address;
   optionsAdapter?: Address | undefined;
+  /** The Uniswap V3 spot adapter and the QuoterV2 to price it with: both or neither. */
+  spotAdapter?: Address | undefined;
+  spotQuoter?: Address | undefined;
   underlyings: { symbol: Underlying; token: Address }[];
   /** Listed series read at start (bounded). */
   maxSeries?: number;
@@ -195,6 +215,7 @@ export async function resolveAddresses(
     });
   }
   const [qd] = await multiRead(client, [call(quoteToken, abis.erc20, "decimals", [])] as const);
+  const spot = await resolveSpotVenue(client, abis, input, getAddress(quoteToken), underlyings);
 
   const series = new Map<bigint, SeriesInfo>();
   if (amm !== null) {
@@ -239,8 +260,85 @@ export async function resolveAddresses(
     amm,
     surface,
     surfaceBounds,
+    spot,
     underlyings,
     series,
+  };
+}
+
+/**
+ * The spot venue from the configured adapter and quoter, or null when neither is configured.
+ * Refuses (PreflightError) one without the other, either without code, an adapter that is not a spot
+ * adapter or trades against another quote token, and a quoter of another Uniswap factory than the
+ * adapter's router (its quotes would price other pools).
+ */
+async function resolveSpotVenue(
+  client: Client,
+  abis: Abis,
+  input: ResolveInput,
+  quoteToken: Address,
+  underlyings: UnderlyingInfo[],
+): Promise<SpotVenue | null> {
+  const { spotAdapter: adapter, spotQuoter: quoter } = input;
+  if (adapter === undefined && quoter === undefined) return null;
+  if (adapter === undefined || quoter === undefined) {
+    throw new PreflightError(
+      "read",
+      "contracts.spotAdapter and contracts.spotQuoter must be configured together (or neither)",
+    );
+  }
+  await requireCode(client, "contracts.spotAdapter", adapter);
+  await requireCode(client, "contracts.spotQuoter", quoter);
+  const [kind, venue, qt, fee, qf] = await multiRead(client, [
+    call(adapter, abis.spotAdapter, "kind", []),
+    call(adapter, abis.spotAdapter, "venue", []),
+    call(adapter, abis.spotAdapter, "quoteToken", []),
+    call(adapter, abis.spotAdapter, "poolFee", []),
+    call(quoter, abis.quoterV2, "factory", []),
+  ] as const);
+  if (!kind.ok || kind.value !== 2 || !venue.ok || !qt.ok || !fee.ok) {
+    throw new PreflightError(
+      "read",
+      `contracts.spotAdapter ${adapter} is not a Uniswap V3 spot venue adapter`,
+    );
+  }
+  if (getAddress(qt.value) !== quoteToken) {
+    throw new PreflightError(
+      "read",
+      `contracts.spotAdapter ${adapter} trades against ${qt.value}, the vault's quote token is ${quoteToken}`,
+    );
+  }
+  if (!qf.ok)
+    throw new PreflightError("read", `contracts.spotQuoter ${quoter} is not a QuoterV2 (${qf.error})`);
+  const router = getAddress(venue.value);
+  await requireCode(client, "spot venue router", router);
+  const rf = need(
+    (await multiRead(client, [call(router, abis.swapRouter, "factory", [])] as const))[0],
+    "spot router.factory()",
+  );
+  const factory = getAddress(rf);
+  if (getAddress(qf.value) !== factory) {
+    throw new PreflightError(
+      "read",
+      `contracts.spotQuoter ${quoter} quotes factory ${qf.value}, the spot adapter's router trades on ${factory}`,
+    );
+  }
+  const found = await multiRead(
+    client,
+    underlyings.map((u) => call(factory, abis.uniswapFactory, "getPool", [u.token, quoteToken, fee.value])),
+  );
+  const pools = new Map<Address, Address>();
+  underlyings.forEach((u, i) => {
+    const p = found[i];
+    if (p !== undefined && p.ok && p.value !== zeroAddress) pools.set(u.token, getAddress(p.value));
+  });
+  return {
+    adapter: getAddress(adapter),
+    quoter: getAddress(quoter),
+    router,
+    factory,
+    poolFee: fee.value,
+    pools,
   };
 }
 

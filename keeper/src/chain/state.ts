@@ -5,8 +5,9 @@
  * - vault epoch / mode / cooldown clock / turnover window, global limits, the vault's quote balance,
  *   the AMM's pricing rate;
  * - per underlying: the vault's own `exposure` view, the oracle's latest round, the governed limits,
- *   held series, perp venues, token balance, liabilities, the configured perp venue's position and
- *   market state, the smile of the nearest listed expiry (ATM vol);
+ *   held series, perp venues, token balance, liabilities, the option premium spent in the vault's
+ *   premium window, the configured perp venue's position and market state, the smile of the nearest
+ *   listed expiry (ATM vol);
  * - per held series (as held at the previous read): the vault's position greeks and the smile of
  *   its expiry — the keeper computes the surface vol at any spot from the smile exactly as
  *   VolatilitySurface.volFromSmile does, so nothing depends on the price read in the same call;
@@ -79,6 +80,30 @@ export type VaultExposureRaw = {
   priceUpdatedAt: bigint;
 };
 
+/** The vault's `premiumSpent(underlying)`, raw: premium paid (USD WAD) in the window begun at `windowStart` (s). */
+export type PremiumWindowRaw = { spentUsd: bigint; windowStart: bigint };
+
+/** The premium window with what remains of the budget at the block read (see `premiumBudgetRemaining`). */
+export type PremiumWindowState = PremiumWindowRaw & { remainingUsd: bigint };
+
+/**
+ * Option premium (USD WAD) the vault still accepts on an underlying, as its `_checkWindows` counts:
+ * `budget − spent` while `now < windowStart + windowSeconds`; the full budget once the window has run
+ * out (the next option buy opens a new window at zero). Never negative (governance may have lowered
+ * the budget below what was already spent). `now` is the latest block's timestamp: a transaction
+ * lands no earlier, so a window seen open may have closed by then (the keeper then plans within less
+ * than it could), never the reverse.
+ */
+export function premiumBudgetRemaining(
+  budget: bigint,
+  p: PremiumWindowRaw,
+  windowSeconds: number,
+  now: bigint,
+): bigint {
+  if (now >= p.windowStart + BigInt(windowSeconds)) return budget;
+  return p.spentUsd >= budget ? 0n : budget - p.spentUsd;
+}
+
 export type Smile = { atmVol: bigint; skew: bigint; curvature: bigint; set: boolean };
 
 export type HeldSeriesState = SeriesInfo & {
@@ -98,6 +123,8 @@ export type UnderlyingState = {
   exposureError: string | null;
   round: { roundId: bigint; answer: bigint; updatedAt: bigint } | null;
   limits: UnderlyingLimitsRaw;
+  /** The vault's premium window and the budget left in it (always set by the reader; absent in hand-built states). */
+  premium?: PremiumWindowState;
   balance: bigint;
   liabilities: bigint;
   held: HeldSeriesState[];
@@ -152,6 +179,18 @@ export function volFromSmile(
 /** A feed answer with `decimals` to WAD. */
 export function scale(answer: bigint, decimals: number): bigint {
   return decimals <= 18 ? answer * 10n ** BigInt(18 - decimals) : answer / 10n ** BigInt(decimals - 18);
+}
+
+function premiumOf(
+  r: CallResult<readonly [bigint, bigint]>,
+  symbol: string,
+  budget: bigint,
+  windowSeconds: number,
+  now: bigint,
+): PremiumWindowState {
+  const [spentUsd, windowStart] = need(r, `vault.premiumSpent(${symbol})`);
+  const raw = { spentUsd, windowStart };
+  return { ...raw, remainingUsd: premiumBudgetRemaining(budget, raw, windowSeconds, now) };
 }
 
 export type StateReader = { read(): Promise<VaultState>; readonly addresses: ChainAddresses };
@@ -233,6 +272,7 @@ export function createStateReader(
         call(a.perpAdapter, abis.perpAdapter, "position", [v, t]),
         call(a.perpDex, abis.perpDex, "marketState", [t]),
         call(a.perpDex, abis.perpDex, "marketParams", [t]),
+        call(v, abis.vault, "premiumSpent", [t]),
       ];
       per.forEach((c, f) => add({ kind: "u", k, f }, c));
       const e = nearestExpiry(t, guessNow);
@@ -401,6 +441,13 @@ export function createStateReader(
         exposureError: ex.ok ? null : ex.error,
         round: rd.ok ? { roundId: rd.value[0], answer: rd.value[1], updatedAt: rd.value[3] } : null,
         limits,
+        premium: premiumOf(
+          r[10] as CallResult<readonly [bigint, bigint]>,
+          info.symbol,
+          limits.premiumBudgetPerWindow,
+          global.window,
+          block.timestamp,
+        ),
         balance: need(r[5] as CallResult<bigint>, `${info.symbol}.balanceOf(vault)`),
         liabilities: need(r[6] as CallResult<bigint>, `ledger.totalLiabilities(${info.symbol})`),
         held,

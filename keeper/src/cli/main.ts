@@ -6,8 +6,11 @@
  *   deltavault keeper status --config <file>          chain state, exposure and pending intents
  *   deltavault keeper journal --config <file> [--limit n] [--status s]
  *   deltavault keeper simulate-once --config <file>   one full tick, simulated, nothing sent
+ *   deltavault keeper init-config --deployment <file> --rpc-url <url> --out <file>
+ *   deltavault backtest [flags]                       the policy backtest (keeper/src/backtest/cli.ts)
  *
- * The signing key comes from DELTAVAULT_KEEPER_KEY (never from the config file, never logged).
+ * The signing key comes from DELTAVAULT_KEEPER_KEY or, with --key-source keystore, from Hardhat's
+ * encrypted keystore (never from the config file, never logged).
  * Exit codes: 0 ok, 1 runtime failure, 2 usage / configuration / preflight refusal.
  */
 import { parseArgs } from "node:util";
@@ -22,9 +25,13 @@ import { startKeeper } from "../loop/keeper.ts";
 import { createLogger, scrub } from "../report/logger.ts";
 import { createMetrics } from "../report/metrics.ts";
 import { startServer } from "../report/server.ts";
-import { KEY_ENV, KeyError, signerFromEnv } from "./keys.ts";
+import type { LocalAccount } from "viem";
+import { InitConfigError, initConfig } from "./initConfig.ts";
+import { KEY_ENV, KEY_SOURCES, KEYSTORE_PASSWORD_ENV, KeyError, loadSigner, type KeySource } from "./keys.ts";
 
 export const USAGE = `usage: deltavault keeper <command> --config <file> [options]
+       deltavault keeper init-config --deployment <file> --rpc-url <url> --out <file> [options]
+       deltavault backtest [flags]     the hedging-policy backtest (deltavault backtest --help)
 
 commands:
   run             run the keeper loop (dry run: simulates, never sends)
@@ -34,9 +41,20 @@ commands:
                     --limit <n>   how many (default 20)
                     --status <s>  only this status (${INTENT_STATUSES.join(", ")})
   simulate-once   run one full tick in dry-run mode and print what it would do
+  init-config     write a keeper config from a deployment file (npm run deploy -- --network <name>)
+                    --deployment <file>   deployments/<network>.json
+                    --rpc-url <url>       the node's JSON-RPC URL
+                    --out <file>          the config to write (an existing file is kept unless --force)
+                    --journal <path>      SQLite journal (default keeper-journal.sqlite)
+
+signing key (run, simulate-once, status):
+  --key-source env|keystore   where the key comes from (default env)
+  --keystore-key <name>       the Hardhat keystore key (default ${KEY_ENV})
+  --keystore-file <path>      the keystore file (default Hardhat's: npx hardhat keystore path)
 
 environment:
-  ${KEY_ENV}   the keeper's private key (0x + 64 hex); never put it in the config file
+  ${KEY_ENV}          the keeper's private key (0x + 64 hex); never put it in the config file
+  ${KEYSTORE_PASSWORD_ENV}   the keystore password (else asked on the terminal, not echoed)
 `;
 
 export class UsageError extends Error {}
@@ -46,10 +64,27 @@ const json = (x: unknown) =>
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 
+const KEEPER_COMMANDS = ["run", "status", "journal", "simulate-once", "init-config"];
+
+/**
+ * `deltavault backtest …`: the backtest CLI (loaded on demand, so the keeper commands never load
+ * it), its newline-terminated chunks as lines of `io`.
+ */
+async function backtestCmd(argv: string[], io: Out): Promise<number> {
+  const { USAGE: BACKTEST_USAGE, runBacktestCli } = await import("../backtest/cli.ts");
+  if (argv.includes("--help") || argv.includes("-h")) {
+    io.out(BACKTEST_USAGE.replace(/^usage: backtest/u, "usage: deltavault backtest"));
+    return 0;
+  }
+  const line = (write: (s: string) => void) => (s: string) => write(s.replace(/\n$/u, ""));
+  return runBacktestCli(argv, { stdout: line(io.out), stderr: line(io.err) });
+}
+
 export async function main(
   argv: string[],
   io: Out = { out: (s) => process.stdout.write(s + "\n"), err: (s) => process.stderr.write(s + "\n") },
 ): Promise<number> {
+  if (argv[0] === "backtest") return backtestCmd(argv.slice(1), io);
   let parsed;
   try {
     parsed = parseArgs({
@@ -60,6 +95,14 @@ export async function main(
         live: { type: "boolean", default: false },
         limit: { type: "string" },
         status: { type: "string" },
+        "key-source": { type: "string" },
+        "keystore-key": { type: "string" },
+        "keystore-file": { type: "string" },
+        deployment: { type: "string" },
+        "rpc-url": { type: "string" },
+        out: { type: "string" },
+        journal: { type: "string" },
+        force: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -77,10 +120,27 @@ export async function main(
     io.err(`deltavault: unknown command "${positionals.join(" ")}"\n\n${USAGE}`);
     return 2;
   }
-  if (!["run", "status", "journal", "simulate-once"].includes(command)) {
+  if (!KEEPER_COMMANDS.includes(command)) {
     io.err(`deltavault: unknown keeper command "${command}"\n\n${USAGE}`);
     return 2;
   }
+  if (command === "init-config") return initConfigCmd(values, io);
+  const keySource = values["key-source"] ?? "env";
+  if (!(KEY_SOURCES as readonly string[]).includes(keySource)) {
+    io.err(
+      `deltavault keeper ${command}: --key-source must be one of ${KEY_SOURCES.join(", ")} (got ${keySource})`,
+    );
+    return 2;
+  }
+  const keys: Keys = {
+    source: keySource as KeySource,
+    signer: () =>
+      loadSigner({
+        source: keySource as KeySource,
+        ...(values["keystore-key"] === undefined ? {} : { keyName: values["keystore-key"] }),
+        ...(values["keystore-file"] === undefined ? {} : { file: values["keystore-file"] }),
+      }),
+  };
   if (values.config === undefined) {
     io.err(`deltavault keeper ${command}: --config <file> is required`);
     return 2;
@@ -91,11 +151,11 @@ export async function main(
       case "journal":
         return journalCmd(config.journal, values.limit, values.status, io);
       case "status":
-        return await statusCmd(config, io);
+        return await statusCmd(config, keys, io);
       case "simulate-once":
-        return await simulateOnce(config, io);
+        return await simulateOnce(config, keys, io);
       default:
-        return await runCmd(config, values.live === true, io);
+        return await runCmd(config, keys, values.live === true, io);
     }
   } catch (e) {
     // Last line of defence: whatever the error says, the key never reaches the terminal.
@@ -111,6 +171,42 @@ export async function main(
     }
     io.err(`deltavault keeper ${command}: ${message}`);
     return 1;
+  }
+}
+
+/** How the commands that sign get the key: `signer()` reads it from the chosen source. */
+type Keys = { source: KeySource; signer: () => Promise<LocalAccount> };
+
+function initConfigCmd(
+  values: { deployment?: string; "rpc-url"?: string; out?: string; journal?: string; force?: boolean },
+  io: Out,
+): number {
+  const missing = (["deployment", "rpc-url", "out"] as const).filter((k) => values[k] === undefined);
+  if (missing.length > 0) {
+    io.err(
+      `deltavault keeper init-config: ${missing.map((k) => `--${k}`).join(", ")} required\n` +
+        `usage: deltavault keeper init-config --deployment <file> --rpc-url <url> --out <file> [--journal <path>] [--force]`,
+    );
+    return 2;
+  }
+  try {
+    const c = initConfig({
+      deployment: values.deployment as string,
+      rpcUrl: values["rpc-url"] as string,
+      out: values.out as string,
+      force: values.force === true,
+      ...(values.journal === undefined ? {} : { journal: values.journal }),
+    });
+    io.out(
+      `wrote ${values.out}: chain ${c.chainId}, vault ${c.contracts.vault}, underlyings ${c.underlyings.map((u) => u.symbol).join(", ")}`,
+    );
+    return 0;
+  } catch (e) {
+    if (e instanceof InitConfigError || e instanceof ConfigError) {
+      io.err(`deltavault keeper init-config: ${(e as Error).message}`);
+      return 2;
+    }
+    throw e;
   }
 }
 
@@ -150,7 +246,7 @@ function journalCmd(
   return 0;
 }
 
-async function statusCmd(config: ReturnType<typeof loadConfig>, io: Out): Promise<number> {
+async function statusCmd(config: ReturnType<typeof loadConfig>, keys: Keys, io: Out): Promise<number> {
   const abis = loadAbis();
   const client = createPublicClient({ transport: http(config.rpcUrl, { retryCount: 1 }) }) as Client;
   const a = await resolveAddresses(client, abis, {
@@ -158,11 +254,14 @@ async function statusCmd(config: ReturnType<typeof loadConfig>, io: Out): Promis
     vault: config.contracts.vault,
     perpAdapter: config.contracts.perpAdapter,
     optionsAdapter: config.contracts.optionsAdapter,
+    spotAdapter: config.contracts.spotAdapter,
+    spotQuoter: config.contracts.spotQuoter,
     underlyings: config.underlyings,
   });
   let keeper: { address: string; keeperRole: boolean; proposerRole: boolean } | null = null;
-  if (process.env[KEY_ENV] !== undefined) {
-    const acct = signerFromEnv();
+  // The keeper's roles are shown when a key is at hand: an explicit keystore, or the env variable.
+  if (keys.source === "keystore" || process.env[KEY_ENV] !== undefined) {
+    const acct = await keys.signer();
     try {
       const r = await checkKeeperRoles(client, abis, a, acct.address);
       keeper = { address: acct.address, keeperRole: true, proposerRole: r.proposer };
@@ -204,8 +303,8 @@ async function statusCmd(config: ReturnType<typeof loadConfig>, io: Out): Promis
   return 0;
 }
 
-async function simulateOnce(config: ReturnType<typeof loadConfig>, io: Out): Promise<number> {
-  const account = signerFromEnv();
+async function simulateOnce(config: ReturnType<typeof loadConfig>, keys: Keys, io: Out): Promise<number> {
+  const account = await keys.signer();
   const logger = createLogger({ level: config.log.level === "info" ? "warn" : config.log.level });
   const keeper = await startKeeper({ config, account, logger, metrics: createMetrics(), live: false });
   try {
@@ -228,8 +327,13 @@ async function simulateOnce(config: ReturnType<typeof loadConfig>, io: Out): Pro
   }
 }
 
-async function runCmd(config: ReturnType<typeof loadConfig>, live: boolean, io: Out): Promise<number> {
-  const account = signerFromEnv();
+async function runCmd(
+  config: ReturnType<typeof loadConfig>,
+  keys: Keys,
+  live: boolean,
+  io: Out,
+): Promise<number> {
+  const account = await keys.signer();
   const logger = createLogger({ level: config.log.level });
   const metrics = createMetrics();
   const keeper = await startKeeper({ config, account, logger, metrics, live });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseGwei } from "viem";
+import { getAddress, parseGwei } from "viem";
 import { ConfigError, loadConfig, parseConfig, type KeeperConfigInput } from "./index.ts";
 
 const A = "0x1111111111111111111111111111111111111111";
@@ -62,6 +62,41 @@ describe("keeper config", () => {
         ],
       })[0],
     ).toMatch(/^config\.underlyings: each symbol at most once/);
+  });
+
+  it("spot venue: adapter and quoter together (checksummed), or neither (no spot legs)", () => {
+    const lower = "0x44444444444444444444444444444444444444ab";
+    const c = parseConfig({
+      ...valid(),
+      contracts: { vault: A, perpAdapter: B, spotAdapter: T, spotQuoter: lower },
+    });
+    expect(c.contracts.spotAdapter).toBe(T);
+    expect(c.contracts.spotQuoter).toBe(getAddress(lower));
+    expect(c.contracts.spotQuoter).not.toBe(lower);
+    expect(parseConfig(valid()).contracts.spotAdapter).toBeUndefined();
+    const alone =
+      "config.contracts: spotAdapter and spotQuoter go together (set both for spot legs, or neither)";
+    expect(issues({ ...valid(), contracts: { vault: A, perpAdapter: B, spotAdapter: T } })).toEqual([alone]);
+    expect(issues({ ...valid(), contracts: { vault: A, perpAdapter: B, spotQuoter: T } })).toEqual([alone]);
+    expect(
+      issues({ ...valid(), contracts: { vault: A, perpAdapter: B, spotAdapter: "0x1", spotQuoter: T } }),
+    ).toEqual(["config.contracts.spotAdapter: expected a 20-byte hex address (0x + 40 hex digits)"]);
+  });
+
+  it("hedging policy: regime-band by default; the others with their parameter, named when wrong", () => {
+    expect(parseConfig(valid()).decide.policy).toEqual({ kind: "regime-band" });
+    expect(
+      parseConfig({ ...valid(), decide: { policy: { kind: "time", intervalHours: 24 } } }).decide.policy,
+    ).toEqual({ kind: "time", intervalHours: 24 });
+    expect(issues({ ...valid(), decide: { policy: { kind: "fixed-band" } } })[0]).toMatch(
+      /^config\.decide\.policy\.band: /,
+    );
+    expect(issues({ ...valid(), decide: { policy: { kind: "time", intervalHours: 0 } } })[0]).toMatch(
+      /^config\.decide\.policy\.intervalHours: /,
+    );
+    expect(issues({ ...valid(), decide: { policy: { kind: "sometimes" } } })[0]).toMatch(
+      /^config\.decide\.policy\.kind: /,
+    );
   });
 
   it("rejects unknown fields and reports every problem at once", () => {

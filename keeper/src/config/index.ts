@@ -29,11 +29,18 @@ export const KeeperConfigSchema = z.strictObject({
   chainId: z.number().int().positive(),
   /** How the tick's state is read: one deployless multicall eth_call, or a JSON-RPC batch of eth_calls. */
   readMode: z.enum(["multicall", "batch"]).default("multicall"),
-  contracts: z.strictObject({
-    vault: address,
-    perpAdapter: address,
-    optionsAdapter: address.optional(),
-  }),
+  contracts: z
+    .strictObject({
+      vault: address,
+      perpAdapter: address,
+      optionsAdapter: address.optional(),
+      /** Uniswap V3 spot adapter and the QuoterV2 its sell ladders are read from (both or neither: no spot legs). */
+      spotAdapter: address.optional(),
+      spotQuoter: address.optional(),
+    })
+    .refine((c) => (c.spotAdapter === undefined) === (c.spotQuoter === undefined), {
+      message: "spotAdapter and spotQuoter go together (set both for spot legs, or neither)",
+    }),
   underlyings: z
     .array(z.strictObject({ symbol: UnderlyingSchema, token: address }))
     .min(1)
@@ -65,6 +72,26 @@ export const KeeperConfigSchema = z.strictObject({
       hedgeTo: z.enum(["target", "edge"]).default("target"),
       /** Use the perp funding rate in the regime score. */
       useFunding: z.boolean().default(true),
+      /**
+       * The hedging policy (keeper/src/decide/policy.ts): regime-band (default), ww-band,
+       * fixed-band (`band` units) or time (`intervalHours`).
+       */
+      policy: z
+        .discriminatedUnion("kind", [
+          z.strictObject({ kind: z.literal("regime-band") }),
+          z.strictObject({ kind: z.literal("ww-band") }),
+          z.strictObject({ kind: z.literal("fixed-band"), band: z.number().positive() }),
+          z.strictObject({
+            kind: z.literal("time"),
+            intervalHours: z
+              .number()
+              .positive()
+              .max(24 * 365),
+          }),
+        ])
+        .default({ kind: "regime-band" }),
+      /** Hedges smaller than this many underlying units are not sent. */
+      minTradeUnits: z.number().nonnegative().default(0.001),
     })
     .prefault({}),
   plan: z

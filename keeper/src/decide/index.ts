@@ -3,3 +3,4 @@ export * from "./types.ts";
 export * from "./regime.ts";
 export * from "./band.ts";
 export * from "./decide.ts";
+export * from "./policy.ts";

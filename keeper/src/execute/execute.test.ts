@@ -1,12 +1,24 @@
 import { describe, expect, it } from "vitest";
-import { encodeErrorResult, HttpRequestError, TimeoutError } from "viem";
+import {
+  createPublicClient,
+  custom,
+  encodeErrorResult,
+  HttpRequestError,
+  keccak256,
+  parseTransaction,
+  TimeoutError,
+  type Hex,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { loadAbis } from "../chain/abis.ts";
 import { classifyError, decodeRevert, errorAbi, revertData } from "../chain/errors.ts";
+import type { Client } from "../chain/multicall.ts";
 import { LegKind } from "../plan/types.ts";
 import {
   bump,
   bumpFees,
   createGasCache,
+  createSender,
   gasShape,
   initialFees,
   retryDelay,
@@ -165,5 +177,89 @@ describe("execute: gas cache", () => {
     expect(c.get(shape)).toBe(300_000n);
     c.drop(shape);
     expect(c.get(shape)).toBeUndefined();
+  });
+});
+
+describe("execute: pre-signed transactions", () => {
+  const key = privateKeyToAccount(`0x${"11".repeat(32)}`);
+  let signatures = 0;
+  const account = {
+    ...key,
+    signTransaction: ((...a: Parameters<typeof key.signTransaction>) => {
+      signatures++;
+      return key.signTransaction(...a);
+    }) as typeof key.signTransaction,
+  };
+  const senderCfg = {
+    fees: cfg,
+    retry: { maxAttempts: 1, initialMs: 1, maxMs: 1, factor: 2 },
+    replaceAfterMs: 60_000,
+    pollMs: 10,
+  };
+  /** A client whose node has pending nonce `chainNonce` and accepts every raw transaction. */
+  function fakeNode(chainNonce: number) {
+    const sent: Hex[] = [];
+    const calls: string[] = [];
+    const client = createPublicClient({
+      transport: custom({
+        request: async ({ method, params }: { method: string; params?: unknown }) => {
+          calls.push(method);
+          if (method === "eth_getTransactionCount") return `0x${chainNonce.toString(16)}`;
+          if (method === "eth_sendRawTransaction") {
+            const raw = (params as [Hex])[0];
+            sent.push(raw);
+            return keccak256(raw);
+          }
+          throw new Error(`unexpected ${method}`);
+        },
+      }),
+    }) as Client;
+    return { client, sent, calls };
+  }
+  const req = { to: `0x${"22".repeat(20)}` as Hex, data: "0xabcdef" as Hex, gas: 500_000n };
+
+  it("prepare signs at the next nonce without sending or taking it; broadcast sends exactly those bytes", async () => {
+    const node = fakeNode(7);
+    const sender = createSender(node.client, account, 31337, senderCfg);
+    signatures = 0;
+    const p1 = await sender.prepare(req, 10n * gwei);
+    const p2 = await sender.prepare(req, 10n * gwei);
+    expect(signatures).toBe(2);
+    expect(p1.nonce).toBe(7);
+    expect(p2.nonce).toBe(7); // the counter did not move
+    expect(node.sent).toEqual([]);
+    expect(p1.fees).toEqual(initialFees(10n * gwei, cfg));
+    expect(parseTransaction(p1.raw)).toMatchObject({ nonce: 7, gas: req.gas, to: req.to, chainId: 31337 });
+    const sent = await sender.broadcast(req, 10n * gwei, undefined, p1);
+    expect(signatures).toBe(2); // not signed again
+    expect(node.sent).toEqual([p1.raw]);
+    expect(sent).toMatchObject({ nonce: 7, hashes: [p1.hash] });
+    expect(await sender.nonce()).toBe(8);
+  });
+
+  it("a pre-signature that no longer matches (nonce moved, other gas or fees) is not used", async () => {
+    const node = fakeNode(3);
+    const sender = createSender(node.client, account, 31337, senderCfg);
+    const stale = await sender.prepare(req, 10n * gwei);
+    await sender.broadcast({ ...req, data: "0x01" }, 10n * gwei); // takes nonce 3
+    signatures = 0;
+    const a = await sender.broadcast(req, 10n * gwei, undefined, stale);
+    expect(signatures).toBe(1); // signed afresh
+    expect(a.nonce).toBe(4);
+    expect(a.hashes[0]).not.toBe(stale.hash);
+    expect(parseTransaction(node.sent[1] as Hex).nonce).toBe(4);
+
+    const p = await sender.prepare(req, 10n * gwei);
+    const otherGas = await sender.broadcast({ ...req, gas: req.gas + 1n }, 10n * gwei, undefined, p);
+    expect(otherGas.hashes[0]).not.toBe(p.hash);
+    expect(parseTransaction(node.sent[2] as Hex)).toMatchObject({ nonce: 5, gas: req.gas + 1n });
+
+    const q = await sender.prepare(req, 10n * gwei);
+    const otherFees = await sender.broadcast(req, 20n * gwei, undefined, q);
+    expect(otherFees.hashes[0]).not.toBe(q.hash);
+    expect(parseTransaction(node.sent[3] as Hex).maxFeePerGas).toBe(
+      initialFees(20n * gwei, cfg).maxFeePerGas,
+    );
+    expect(node.sent).toHaveLength(4);
   });
 });

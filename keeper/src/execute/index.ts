@@ -9,7 +9,8 @@
  *    (never fight the guardian). ReduceOnly and the plan is not reduce-only → abandoned. Simulation
  *    reverted → failed with the decoded reason (WrongEpoch → lost-race). Shutdown requested →
  *    abandoned before broadcasting.
- * 3. Sign, broadcast (transient failures retried with the same signed transaction), then markSent.
+ * 3. Sign (with a learnt gas limit: already while the node runs step 2's checks; nothing leaves before
+ *    they pass), broadcast (transient failures retried with the same signed transaction), then markSent.
  * 4. Wait for the receipt (stuck → replaced with bumped fees); success → confirmed; reverted →
  *    lost-race when the epoch moved past ours (another keeper won), else failed; no receipt in time
  *    → left "sent" for reconciliation (never resent blindly).
@@ -203,6 +204,13 @@ export async function executeRebalance(x: ExecuteInput): Promise<ExecuteResult> 
   ]);
   checks.catch(() => undefined);
   await flushIo();
+  // With a learnt gas limit the transaction is fully known now: sign it while the node works on the
+  // checks (deterministic signature: the broadcast would sign exactly these bytes). Nothing is sent
+  // and no nonce is taken until the checks have passed; a failed pre-sign just signs again later.
+  const presigned =
+    cached !== undefined
+      ? x.sender.prepare({ to: x.vault, data, gas: cached }, x.baseFee).catch(() => null)
+      : Promise.resolve(null);
 
   let row: IntentRow;
   try {
@@ -266,7 +274,7 @@ export async function executeRebalance(x: ExecuteInput): Promise<ExecuteResult> 
   const gas = cached !== undefined ? sim.gas : (sim.gas * BigInt(Math.round(x.gasMultiplier * 100))) / 100n;
   let sent;
   try {
-    sent = await x.sender.broadcast({ to: x.vault, data, gas }, x.baseFee);
+    sent = await x.sender.broadcast({ to: x.vault, data, gas }, x.baseFee, undefined, await presigned);
   } catch (e) {
     const why = `broadcast failed: ${shortReason(e)}`;
     // Nothing is known to have left: abandon (reconcile adopts it should it be mined after all).

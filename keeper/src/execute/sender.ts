@@ -5,6 +5,10 @@
  *
  * Nonces: the pending nonce is read from the chain at start; a local counter hands them out; on a
  * nonce error (or an unknown outcome) the counter is resynchronised from the chain.
+ *
+ * Pre-signing: `prepare` signs a request at the next nonce without sending it or taking the nonce, so
+ * the signing can overlap the pre-send round trip; `broadcast` uses such a signature only when it is
+ * still exactly what it would sign itself (same request, nonce and fees), else signs afresh.
  */
 import {
   TransactionReceiptNotFoundError,
@@ -41,6 +45,9 @@ export type SentTx = {
 
 export type Mined = { receipt: TransactionReceipt; hash: Hex };
 
+/** A transaction signed ahead of its broadcast (see `Sender.prepare`); nothing was sent. */
+export type Prepared = { request: TxRequest; nonce: number; fees: Fees; raw: Hex; hash: Hex };
+
 export type SenderEvents = {
   onRetry?: (what: string, e: unknown, attempt: number, delayMs: number) => void;
   onReplace?: (nonce: number, oldHash: Hex, newHash: Hex, fees: Fees) => void;
@@ -54,13 +61,21 @@ export type Sender = {
   /** Re-reads the pending nonce from the chain. */
   resync(why: string): Promise<number>;
   /**
+   * Signs `req` at the next nonce with the fees `broadcast` would use, sending nothing and leaving the
+   * nonce counter as it is.
+   */
+  prepare(req: TxRequest, baseFee: bigint): Promise<Prepared>;
+  /**
    * Signs `req` at the next nonce and broadcasts it (retrying transient failures with the same raw
    * transaction). `beforeBroadcast` sees the hash before it leaves (the hash is known once signed).
+   * `prepared` (from `prepare`) is used instead of signing when it matches `req`, the next nonce and
+   * the fees for `baseFee` exactly; otherwise it is ignored.
    */
   broadcast(
     req: TxRequest,
     baseFee: bigint,
     beforeBroadcast?: (hash: Hex, nonce: number) => void,
+    prepared?: Prepared | null,
   ): Promise<SentTx>;
   /**
    * Waits for a receipt of any of `tx`'s hashes, replacing it after `replaceAfterMs`; null when
@@ -69,6 +84,13 @@ export type Sender = {
    */
   waitMined(tx: SentTx, timeoutMs: number): Promise<Mined | null>;
 };
+
+const sameFees = (a: Fees, b: Fees) =>
+  a.maxFeePerGas === b.maxFeePerGas && a.maxPriorityFeePerGas === b.maxPriorityFeePerGas;
+const sameRequest = (a: TxRequest, b: TxRequest) =>
+  a.to.toLowerCase() === b.to.toLowerCase() &&
+  a.data.toLowerCase() === b.data.toLowerCase() &&
+  a.gas === b.gas;
 
 /** Thrown when a broadcast failed for a reason other than transient RPC trouble. */
 export class SendError extends Error {
@@ -161,12 +183,23 @@ export function createSender(
       return next as number;
     },
     resync,
-    async broadcast(req, baseFee, beforeBroadcast) {
+    async prepare(req, baseFee) {
+      if (next === null) await resync("start");
+      const nonce = next as number;
+      const fees = initialFees(baseFee, cfg.fees);
+      const { raw, hash } = await sign(req, nonce, fees);
+      return { request: { ...req }, nonce, fees, raw, hash };
+    },
+    async broadcast(req, baseFee, beforeBroadcast, prepared) {
       if (next === null) await resync("start");
       for (let attempt = 0; ; attempt++) {
         const nonce = next as number;
         const fees = initialFees(baseFee, cfg.fees);
-        const { raw, hash } = await sign(req, nonce, fees);
+        const pre = attempt === 0 ? (prepared ?? null) : null;
+        const { raw, hash } =
+          pre !== null && pre.nonce === nonce && sameFees(pre.fees, fees) && sameRequest(pre.request, req)
+            ? pre
+            : await sign(req, nonce, fees);
         beforeBroadcast?.(hash, nonce);
         try {
           await sendRaw(raw, hash);

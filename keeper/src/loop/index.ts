@@ -2,3 +2,4 @@
 export * from "./keeper.ts";
 export * from "./quotes.ts";
 export * from "./perpModel.ts";
+export * from "./spotQuotes.ts";

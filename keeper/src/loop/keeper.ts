@@ -9,7 +9,6 @@
  * chain before a tick plans anything new.
  */
 import {
-  http,
   createPublicClient,
   encodeFunctionData,
   getAddress,
@@ -25,7 +24,7 @@ import { z } from "zod";
 import { loadAbis, type Abis } from "../chain/abis.ts";
 import { errorAbi, shortReason, classifyError } from "../chain/errors.ts";
 import { chainData, chainSource } from "../chain/feed.ts";
-import type { Client } from "../chain/multicall.ts";
+import { immediateBatchHttp, type Client } from "../chain/multicall.ts";
 import { checkKeeperRoles, resolveAddresses, type ChainAddresses } from "../chain/resolve.ts";
 import {
   Mode,
@@ -39,7 +38,7 @@ import { inputsHash as hashInputs } from "../canonical/index.ts";
 import type { KeeperConfig } from "../config/index.ts";
 import {
   DEFAULT_DECIDE_CONFIG,
-  decide,
+  decideByPolicy,
   type Decision,
   type HedgePolicy,
   type RegimeInputs,
@@ -85,6 +84,7 @@ import {
 import { timed, type Metrics } from "../report/metrics.ts";
 import { validateSnapshot, type Alert } from "../validate/index.ts";
 import { perpQuoteOf, readOptionQuotes } from "./quotes.ts";
+import { readSpotQuote } from "./spotQuotes.ts";
 
 const n = (x: bigint, d = 18) => Number(x) / 10 ** d;
 
@@ -95,10 +95,16 @@ export type KeeperDeps = {
   metrics: Metrics;
   /** Send transactions (default false: dry run). */
   live: boolean;
-  /** Default: http(config.rpcUrl) without viem-level retries (the keeper retries itself). */
+  /** Default: immediateBatchHttp(config.rpcUrl) without viem-level retries (the keeper retries itself). */
   transport?: Transport;
   journal?: Journal;
   hooks?: ExecuteHooks;
+  /**
+   * Regime inputs the chain cannot provide (ETF-flow momentum, DVOL level and change, skew), from
+   * a market-data provider at the tick's chain time; an absent field falls back to the chain (IV
+   * level from the venue's surface, funding from the perp) or to null ("unknown").
+   */
+  regimeInputs?: (underlying: Underlying, chainTimeMs: number) => Partial<RegimeInputs>;
 };
 
 export type TickOutcome =
@@ -209,14 +215,15 @@ export async function startKeeper(deps: KeeperDeps): Promise<Keeper> {
   const { config, account, logger: log, metrics } = deps;
   const abis = loadAbis();
   const errors: Abi = errorAbi(abis);
-  const transport =
-    deps.transport ?? http(config.rpcUrl, { retryCount: 0, timeout: 10_000, batch: { wait: 0 } });
+  const transport = deps.transport ?? immediateBatchHttp(config.rpcUrl, { retryCount: 0, timeout: 10_000 });
   const client = createPublicClient({ transport }) as Client;
   const addresses = await resolveAddresses(client, abis, {
     chainId: config.chainId,
     vault: config.contracts.vault,
     perpAdapter: config.contracts.perpAdapter,
     optionsAdapter: config.contracts.optionsAdapter,
+    spotAdapter: config.contracts.spotAdapter,
+    spotQuoter: config.contracts.spotQuoter,
     underlyings: config.underlyings,
   });
   const roles = await checkKeeperRoles(client, abis, addresses, account.address);
@@ -296,6 +303,8 @@ export async function startKeeper(deps: KeeperDeps): Promise<Keeper> {
       : "keeper started (dry run: nothing is sent)",
   );
 
+  /** The time policy's last clock bucket per underlying (in memory: a restart hedges at once). */
+  const policyClock = new Map<Underlying, number>();
   const standDown = (u: Underlying, reason: string) => metrics.standDowns.inc({ underlying: u, reason });
 
   async function readHttpFeeds(): Promise<{ data: Datum[]; errors: string[] }> {
@@ -324,10 +333,10 @@ export async function startKeeper(deps: KeeperDeps): Promise<Keeper> {
       maxHedgeRatio: n(l.maxHedgeRatio),
       maxOptionLegSize: config.contracts.optionsAdapter === undefined ? 0 : n(l.maxOptionLegSize),
       maxPerpLegSize: n(l.maxPerpLegSize),
-      maxSpotLegSize: 0, // spot venue quotes are not read by this keeper: no spot legs
+      maxSpotLegSize: addresses.spot === null ? 0 : n(l.maxSpotLegSize), // no spot venue: no spot legs
       maxPerpPosition: n(l.maxPerpPosition),
-      // The vault exposes no view of the premium spent in the window: the full budget (the vault enforces it).
-      premiumBudgetRemaining: n(l.premiumBudgetPerWindow),
+      // What the vault still accepts in its premium window (chain/state.ts premiumBudgetRemaining); none if unread.
+      premiumBudgetRemaining: n(u.premium?.remainingUsd ?? 0n),
       maxOpenSeries: l.maxOpenSeries,
       maxSlippageBps: state.global.maxSlippageBps,
     };
@@ -335,7 +344,7 @@ export async function startKeeper(deps: KeeperDeps): Promise<Keeper> {
 
   function snapshotOf(state: VaultState, accepted: Record<string, Datum>, exps: ExposureResult[]) {
     return {
-      v: 1,
+      v: 2,
       chainId: addresses.chainId,
       vault: addresses.vault,
       epoch: state.epoch,
@@ -351,6 +360,7 @@ export async function startKeeper(deps: KeeperDeps): Promise<Keeper> {
           exposure: u.exposure === null ? null : { ...u.exposure },
           round: u.round === null ? null : { ...u.round },
           limits: { ...u.limits },
+          premium: u.premium === undefined ? null : { ...u.premium },
           balance: u.balance,
           liabilities: u.liabilities,
           perpSizeSum: u.perpSizeSum,
@@ -466,27 +476,43 @@ export async function startKeeper(deps: KeeperDeps): Promise<Keeper> {
         }
         metrics.netDelta.set({ underlying: sym }, e.vault.net);
         metrics.policyBand.set({ underlying: sym }, e.vault.band);
+        // A provider's value wins, null included ("unknown"); an absent field falls back to the chain.
+        const external = deps.regimeInputs?.(sym, Number(state.timestamp) * 1000) ?? {};
+        const pick = (x: number | null | undefined, chain: number | null) => (x === undefined ? chain : x);
         const regime: RegimeInputs = {
-          etfFlowMomentum: null,
-          ivLevel: u.atm === null ? null : u.atm.vol,
-          ivChange: null,
-          skew: null,
-          fundingRate:
+          etfFlowMomentum: pick(external.etfFlowMomentum, null),
+          ivLevel: pick(external.ivLevel, u.atm === null ? null : u.atm.vol),
+          ivChange: pick(external.ivChange, null),
+          skew: pick(external.skew, null),
+          fundingRate: pick(
+            external.fundingRate,
             config.decide.useFunding && u.fundingRatePerDay !== null ? n(u.fundingRatePerDay) / 24 : null,
+          ),
         };
-        const d = decide(e.vault, {
-          greeks: e.keeper.greeks,
-          regime,
-          policy: pol,
-          validation,
-          config: {
-            ...DEFAULT_DECIDE_CONFIG,
-            minBand: config.decide.minBandOfPolicy * pol.band,
-            costPerUnit: config.decide.costPerUnit,
-            riskAversion: config.decide.riskAversion,
-            hedgeTo: config.decide.hedgeTo,
+        const { decision: d, clock } = decideByPolicy(
+          config.decide.policy,
+          e.vault,
+          {
+            greeks: e.keeper.greeks,
+            regime,
+            policy: pol,
+            validation,
+            config: {
+              ...DEFAULT_DECIDE_CONFIG,
+              minBand: config.decide.minBandOfPolicy * pol.band,
+              costPerUnit: config.decide.costPerUnit,
+              riskAversion: config.decide.riskAversion,
+              hedgeTo: config.decide.hedgeTo,
+            },
           },
-        });
+          {
+            nowMs: Number(state.timestamp) * 1000,
+            clock: policyClock.get(sym) ?? Number.NEGATIVE_INFINITY,
+            minTradeUnits: config.decide.minTradeUnits,
+          },
+        );
+        // The time policy's clock advances only with a decision that can act (not a stand-down).
+        if (d.action !== "standDown") policyClock.set(sym, clock);
         if (d.band !== null) metrics.band.set({ underlying: sym }, d.band);
         return d;
       }),
@@ -536,6 +562,12 @@ export async function startKeeper(deps: KeeperDeps): Promise<Keeper> {
             : Promise.resolve([]),
         ),
       );
+      const spotQuotes = await Promise.all(
+        hedges.map(async (h) => {
+          const q = await readSpotQuote(client, abis, addresses, state, h.u, h.d.gap);
+          return q === null ? [] : [q];
+        }),
+      );
       return hedges.map((h, i) => {
         const exp = exps[state.underlyings.indexOf(h.u)];
         const spot = exp !== undefined && exp.ok ? exp.keeper.spot : 0;
@@ -552,7 +584,7 @@ export async function startKeeper(deps: KeeperDeps): Promise<Keeper> {
             perpPosition: n(h.u.perpSizeSum),
             fundingRatePerHour: h.u.fundingRatePerDay === null ? 0 : n(h.u.fundingRatePerDay) / 24,
             perps: perp === null ? [] : [perp],
-            spots: [],
+            spots: spotQuotes[i] ?? [],
             options: optionQuotes[i] ?? [],
             heldSeries: h.u.held.map((s) => ({ adapter: s.adapter, seriesId: s.id })),
           },

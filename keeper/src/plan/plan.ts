@@ -15,7 +15,8 @@
  * 4. Bounds from the quotes with tolerance tol = min(config, policy.maxSlippageBps): perp acceptable
  *    price = leg's quoted average × (1 ± tol); option max premium = quoted premium × (1 + tol), min
  *    proceeds × (1 − tol); spot min out = quoted out × (1 − tol). Rounded to the strict side.
- * 5. The expected net after the legs must lie inside the decision's band and, when the gap exceeds
+ * 5. The expected net after the legs must lie inside the decision's band (or as close to the target
+ *    as the decision aimed, when the hedge-ratio margin kept it short of the band) and, when the gap exceeds
  *    the policy band, the hedge ratio inside the policy's bounds; at most MAX_LEGS legs. Otherwise the
  *    plan is `infeasible` with the reason and no legs.
  */
@@ -412,8 +413,11 @@ export function plan(decision: Decision, market: PlanMarket, policy: HedgePolicy
       rationale,
     );
   }
-  const eps = 1e-6 * Math.max(1, band);
-  if (Math.abs(devAfter) > band + eps) {
+  // decide() may aim outside its band: a gap beyond the policy band is closed only to the hedge
+  // ratio's margin inside [minHedgeRatio, maxHedgeRatio] (the vault checks the ratio, not the band).
+  const aim = Math.max(band, Math.abs(decision.targetNet - decision.target));
+  const eps = 1e-6 * Math.max(1, aim);
+  if (Math.abs(devAfter) > aim + eps) {
     return infeasible(
       decision,
       `expected net ${fmt(after)} outside band ${fmt(band)} around target ${fmt(decision.target)}`,

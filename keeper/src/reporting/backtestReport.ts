@@ -66,10 +66,10 @@ export function formatTable(metrics: readonly PolicyMetrics[]): string {
 }
 
 /** Human summary: path, table, goals, stand-down/rejection reasons, Derman–Kamal. */
-export function formatSummary(s: SuiteResult): string {
+export function formatSummary(s: SuiteResult, engine: "model" | "chain" = "model"): string {
   const p = s.path;
   const lines = [
-    `backtest (model engine): ${p.source} ${p.underlying} ${p.from.slice(0, 16)} → ${p.to.slice(0, 16)} UTC, ${p.bars} bars (${p.missingBars} missing), realised vol ${(p.realisedVol * 100).toFixed(1)} %`,
+    `backtest (${engine} engine): ${p.source} ${p.underlying} ${p.from.slice(0, 16)} → ${p.to.slice(0, 16)} UTC, ${p.bars} bars (${p.missingBars} missing), realised vol ${(p.realisedVol * 100).toFixed(1)} %`,
     `regime inputs available: IV level ${p.regimeCoveragePct.ivLevel.toFixed(0)} %, funding ${p.regimeCoveragePct.fundingRate.toFixed(0)} %, ETF flows ${p.regimeCoveragePct.etfFlowMomentum.toFixed(0)} %, skew ${p.regimeCoveragePct.skew.toFixed(0)} % of bars`,
     "",
     formatTable(s.metrics),

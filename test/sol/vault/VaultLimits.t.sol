@@ -290,6 +290,56 @@ contract VaultLimitsTest is VaultFixture {
         assertEq(vault.heldSeries(address(weth)).length, 1, "bought in the new window");
     }
 
+    /// @dev `premiumSpent` shows what `_checkWindows` counts: option premium paid per underlying,
+    /// growing with buys inside a window (not with perp legs or option sales) and restarting from the
+    /// buy that opens the next window.
+    function testPremiumSpentViewGrowsWithBuysAndResetsAfterWindow() public {
+        (uint256 spent, uint64 start) = vault.premiumSpent(address(weth));
+        assertEq(spent, 0, "nothing spent yet");
+        assertEq(uint256(start), 0, "no window yet");
+        uint256 t0 = block.timestamp;
+        uint256 p100 = amm.quote(putAtm, 100e18).premium;
+        _rebalance(KEEPER, _buyPuts(100e18));
+        (spent, start) = vault.premiumSpent(address(weth));
+        // USDC paid rounds each WAD premium up to the next 1e-6.
+        assertApproxEqAbs(spent, p100, 1e12, "first buy");
+        assertGt(spent, 0, "premium counted");
+        assertEq(uint256(start), t0, "window opened by the first buy");
+
+        vm.warp(t0 + 1 hours);
+        _refreshFeeds();
+        uint256 p50 = amm.quote(putAtm, 50e18).premium;
+        _rebalance(KEEPER, _buyPuts(50e18));
+        uint256 spent2;
+        (spent2, start) = vault.premiumSpent(address(weth));
+        assertApproxEqAbs(spent2, spent + p50, 1e12, "second buy adds up");
+        assertEq(uint256(start), t0, "same window");
+
+        // A perp-only bundle and an option sale pay no premium.
+        _rebalance(KEEPER, _legs1(_perpLeg(address(weth), 1e18, 3100e18)));
+        _rebalance(
+            KEEPER,
+            _legs2(_optionLegAmple(putAtm, -20e18), _perpToTargetAfter(address(weth), 0, _optionDelta(putAtm, -20e18)))
+        );
+        uint256 spent3;
+        (spent3, start) = vault.premiumSpent(address(weth));
+        assertEq(spent3, spent2, "no premium from perp legs or sales");
+        assertEq(uint256(start), t0, "same window");
+        (uint256 btcSpent, uint64 btcStart) = vault.premiumSpent(address(wbtc));
+        assertEq(btcSpent + btcStart, 0, "per underlying");
+
+        // The view is raw: it keeps the old record until the next buy opens a new window.
+        vm.warp(t0 + 1 days);
+        _refreshFeeds();
+        (spent3, start) = vault.premiumSpent(address(weth));
+        assertEq(spent3, spent2, "raw record after the window");
+        uint256 p20 = amm.quote(putAtm, 20e18).premium;
+        _rebalance(KEEPER, _buyPuts(20e18));
+        (spent, start) = vault.premiumSpent(address(weth));
+        assertApproxEqAbs(spent, p20, 1e12, "restarted at the new buy");
+        assertEq(uint256(start), t0 + 1 days, "new window");
+    }
+
     function testTurnoverCapAndReset() public {
         RiskPolicy.GlobalLimits memory g = _globalLimits();
         g.turnoverCapPerWindow = 3_000_000e18;

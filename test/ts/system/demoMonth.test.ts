@@ -54,7 +54,10 @@ describe("demo month flags", () => {
     [["--days=-1"], /--days: must be >= 0/],
     [["--days", "400"], /--days: must be <= 365/],
     [["--seed", "1.5"], /--seed: expected an integer/],
-    [["--policy", "time-daily"], /--policy: expected one of regime-band, regime-band-edge/],
+    [
+      ["--policy", "sometimes"],
+      /--policy: expected one of regime-band, regime-band-edge, ww-band, fixed-band, time-hourly, time-daily/,
+    ],
     [["--days"], /--days/],
     [["--replay", "a.csv", "extra"], /unexpected argument "extra"/],
   ])("rejects %j with exit code 2", async (argv, message) => {
