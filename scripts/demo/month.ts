@@ -49,7 +49,10 @@ import {
   policyMetrics,
   type PolicyMetrics,
 } from "../../keeper/src/backtest/metrics.ts";
-import { formatTable } from "../../keeper/src/reporting/backtestReport.ts";
+import { formatSummary, formatTable, frontierChart } from "../../keeper/src/reporting/backtestReport.ts";
+import { defaultBacktestConfig, standardPolicies } from "../../keeper/src/backtest/config.ts";
+import { pathFromBars } from "../../keeper/src/backtest/path.ts";
+import { runSuite } from "../../keeper/src/backtest/run.ts";
 import { chartPng, PALETTE, type ChartSpec, type Rgb } from "../../keeper/src/reporting/chart.ts";
 
 type Connection = Awaited<ReturnType<typeof network.connect>>;
@@ -138,6 +141,11 @@ export type MonthResult = {
   flows: { proceedsWeth: number; creatorPayoutsWeth: number };
   events: string[];
   table: string;
+  /**
+   * The same month's ETH path through the model engine (the keeper's decide/plan code over the
+   * venue models): every policy side by side, the cost/variance frontier, Derman–Kamal.
+   */
+  policies: { table: string; summary: string; metrics: PolicyMetrics[]; seconds: number };
   outDir: string;
   journal: string;
   files: string[];
@@ -628,6 +636,30 @@ export async function runMonth(
   await png("net-delta.png", netDeltaSpec(hedgedRun, series.netU));
   await png("costs.png", costSpec(hedgedRun));
 
+  // ---- every policy on the same path (model engine), the frontier, Derman–Kamal
+  const t0Suite = performance.now();
+  const stepMs = o.stepMinutes * 60_000;
+  const bars = Array.from(series.times, (t, i) => {
+    const c = series.prices[i] as number;
+    return { time: t - stepMs, open: c, high: c, low: c, close: c, volume: 0 };
+  });
+  const suite = runSuite({
+    path: pathFromBars(bars, "ETH", stepMs, {}, `demo month (${source})`),
+    config: defaultBacktestConfig({
+      treasury: { spot: f18(exp0.spot), liabilities: f18(exp0.liabilities), coveredCalls: null },
+    }),
+    policies: standardPolicies(),
+    sweep: true,
+    dermanKamalPaths: 200,
+  });
+  await png("frontier.png", frontierChart(suite));
+  const policies = {
+    table: formatTable(suite.metrics),
+    summary: formatSummary(suite),
+    metrics: suite.metrics,
+    seconds: (performance.now() - t0Suite) / 1000,
+  };
+
   const result: MonthResult = {
     source,
     policy: o.policy,
@@ -647,6 +679,7 @@ export async function runMonth(
     flows: { proceedsWeth: proceedsTotal, creatorPayoutsWeth: payoutsTotal },
     events,
     table,
+    policies,
     outDir: o.out,
     journal: journalPath,
     files: [],
@@ -767,6 +800,10 @@ export function formatMonth(r: MonthResult): string[] {
       : []),
     ...r.standDowns.slice(0, 5).map((s) => `  stood down ×${s.count}: ${s.example}`),
     ...r.metrics.rejections.slice(0, 5).map((s) => `  not executed ×${s.count}: ${s.example}`),
+    "",
+    `Every policy on the same ETH path, model engine (${r.policies.seconds.toFixed(1)} s; the frontier in frontier.png):`,
+    r.policies.table,
+    ...r.policies.summary.split("\n").filter((l) => l.startsWith("Derman–Kamal")),
     `  report: ${r.outDir}  (${r.files.map((p) => p.slice(r.outDir.length + 1)).join(", ")})`,
     `  journal: ${r.journal}`,
   ];

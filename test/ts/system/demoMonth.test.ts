@@ -111,7 +111,16 @@ describe("demo month (3 days, live keeper on the embedded chain)", () => {
     expect(report.costs.total).toBeCloseTo(m.costs.total, 6);
     expect(report.steps.length).toBe(m.steps);
     expect(report.steps.filter((s) => s.outcome === "hedged").length).toBe(m.rebalances.total);
-    for (const name of ["treasury-value.png", "net-delta.png", "costs.png"]) {
+    // Every policy on the same path (model engine): hedged ones remove variance, the baseline none.
+    const names = m.policies.metrics.map((x) => x.name);
+    for (const name of ["unhedged", "time-hourly", "time-daily", "fixed-band", "ww-band", "regime-band"])
+      expect(names).toContain(name);
+    for (const x of m.policies.metrics) {
+      if (x.name === "unhedged") expect(x.varianceReductionPct).toBe(0);
+      else expect(x.varianceReductionPct).toBeGreaterThan(50);
+    }
+    expect(m.policies.summary).toMatch(/Derman–Kamal .*\(ratio \d/);
+    for (const name of ["treasury-value.png", "net-delta.png", "costs.png", "frontier.png"]) {
       const bytes = readFileSync(join(out, name));
       expect([...bytes.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
       expect(bytes.length).toBeGreaterThan(1_000);
