@@ -942,3 +942,79 @@ describe("keeper end to end (hardhat node child process)", () => {
     ok.close();
   });
 });
+
+describe("keeper regime inputs from HTTP feeds (hardhat node child process)", () => {
+  it("ETF outflows + high, rising IV from an HTTP feed → stressed regime; the same state without the feed is not", async () => {
+    const DAY = 86_400_000;
+    const spot = Number((await ethExposure()).price) / 1e18;
+    const now = Date.now();
+    const today = Math.floor(now / DAY) * DAY; // end of yesterday: the newest ETF day, fresh
+    // 25 ordinary days, then 5 days of heavy redemptions; plus today's surface (ATM 100 vol, puts bid)
+    // and yesterday's (15 vol points lower) as history.
+    const flows = Array.from({ length: 30 }, (_, i) => ({
+      kind: "etfFlow",
+      underlying: "ETH",
+      eventTime: today - (29 - i) * DAY,
+      netFlowUsd: i < 25 ? (i % 2 === 0 ? 1.2e8 : -0.4e8) : -9e8,
+    }));
+    const surface = (eventTime: number, shift: number) =>
+      [0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.3, 1.4, 1.5].map((m) => ({
+        kind: "ivPoint",
+        underlying: "ETH",
+        eventTime,
+        expiry: now + 30 * DAY,
+        strike: spot * m,
+        iv: 1 + 0.6 * (1 - m) + shift,
+      }));
+    let body = JSON.stringify([...flows, ...surface(now - DAY, -0.15), ...surface(now, 0)]);
+    const server: Server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const plain = await keeper({ live: false });
+      const r0 = await plain.tick();
+      plain.close();
+      const eth0 = r0.decisions.find((d) => d.underlying === "ETH");
+      expect(eth0?.action, r0.reasons.join("; ")).toBe("hold");
+      expect(eth0?.regime?.label).not.toBe("stressed");
+      expect(eth0?.regime?.score).toBeGreaterThan(-0.25);
+
+      const lines: string[] = [];
+      const fed = await keeper({
+        live: false,
+        lines,
+        over: { feeds: { http: [{ source: "market", url: `http://127.0.0.1:${port}/eth` }] } },
+      });
+      const r1 = await fed.tick();
+      fed.close();
+      // The same feed, but yesterday's surface 15 points higher (falling IV): much less stressed.
+      body = JSON.stringify([...flows, ...surface(now - DAY, 0.15), ...surface(now, 0)]);
+      const falling = await keeper({
+        live: false,
+        over: { feeds: { http: [{ source: "market", url: `http://127.0.0.1:${port}/eth` }] } },
+      });
+      const r2 = await falling.tick();
+      falling.close();
+      const eth2 = r2.decisions.find((d) => d.underlying === "ETH");
+      const eth1 = r1.decisions.find((d) => d.underlying === "ETH");
+      expect(r1.outcome, r1.reasons.join("; ")).not.toBe("error");
+      expect(eth1?.action, eth1?.reasons.join("; ")).not.toBe("standDown");
+      expect(eth1?.regime?.label).toBe("stressed");
+      // Four strongly stressed inputs (momentum ≈ −5σ, IV 1.0, +15 vol points, puts bid): near −1.
+      expect(eth1?.regime?.score).toBeLessThan(-0.8);
+      expect(eth1?.regime?.multiplier).toBeLessThan(eth0?.regime?.multiplier ?? 0);
+      // ivChange came from the served history: −0.15 instead of +0.15 moves the score by ≈ 2 × ¼.
+      expect(eth2?.regime?.score).toBeGreaterThan((eth1?.regime?.score ?? 0) + 0.4);
+      // The BTC book saw no feed data: its regime is the plain keeper's.
+      const btc0 = r0.decisions.find((d) => d.underlying === "BTC");
+      const btc1 = r1.decisions.find((d) => d.underlying === "BTC");
+      expect(btc1?.regime?.score).toBe(btc0?.regime?.score);
+      expect(logged(lines, "feed history rejected")).toHaveLength(0);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

@@ -51,7 +51,7 @@ import {
 } from "../../keeper/src/backtest/metrics.ts";
 import { formatSummary, formatTable, frontierChart } from "../../keeper/src/reporting/backtestReport.ts";
 import { defaultBacktestConfig, standardPolicies } from "../../keeper/src/backtest/config.ts";
-import { pathFromBars } from "../../keeper/src/backtest/path.ts";
+import { pathFromBars, pathFromTicks, type MarketPath } from "../../keeper/src/backtest/path.ts";
 import { runSuite } from "../../keeper/src/backtest/run.ts";
 import { chartPng, PALETTE, type ChartSpec, type Rgb } from "../../keeper/src/reporting/chart.ts";
 
@@ -160,16 +160,18 @@ async function marketSteps(
   o: z.output<typeof monthOptionsSchema>,
   start: number,
   s0: { eth: number; btc: number },
-): Promise<{ source: string; steps: Market[] }> {
+): Promise<{ source: string; steps: Market[]; ethPath: MarketPath | null }> {
   const stepMs = o.stepMinutes * 60_000;
   const n = Math.round((o.days * DAY_MS) / stepMs) + 1;
   const base = demoMarketConfig(o.seed, start);
-  const sim = simulateMarket({
-    ...base,
-    stepMs,
-    steps: n,
-    assets: { ETH: { s0: s0.eth }, BTC: { s0: s0.btc } },
-  });
+  const sim = [
+    ...simulateMarket({
+      ...base,
+      stepMs,
+      steps: n,
+      assets: { ETH: { s0: s0.eth }, BTC: { s0: s0.btc } },
+    }),
+  ];
   const steps: Market[] = [];
   let etf = 0;
   for (const t of sim) {
@@ -183,7 +185,11 @@ async function marketSteps(
     );
     steps.push({ time: t.time, eth: t.spot.ETH, btc: t.spot.BTC, etfFlowEth: etf, events });
   }
-  if (o.replay === undefined) return { source: `simulated (seed ${o.seed})`, steps };
+  if (o.replay === undefined) {
+    const source = `simulated (seed ${o.seed})`;
+    // The ETH path the keeper saw, with the simulation's IV, skew, funding and ETF flows.
+    return { source, steps, ethPath: pathFromTicks(sim, "ETH", stepMs, source) };
+  }
   const csv = await readPriceCsv(o.replay);
   const bars = csv.bars.filter((b) => b.close > 0);
   if (bars.length < 2) throw new Error(`--replay ${o.replay}: fewer than 2 price bars`);
@@ -196,6 +202,7 @@ async function marketSteps(
   return {
     source: `replay ${o.replay} (${replayed.length} bars, rebased ×${scale.toFixed(4)})`,
     steps: replayed,
+    ethPath: null,
   };
 }
 
@@ -248,7 +255,7 @@ export async function runMonth(
   }
   const chainNow = Number((await pc.getBlock()).timestamp) * 1000;
   const start = Math.ceil((chainNow + 60_000) / HOUR_MS) * HOUR_MS;
-  const { source, steps } = await marketSteps(o, start, s0);
+  const { source, steps, ethPath } = await marketSteps(o, start, s0);
 
   // The treasurer's stash of marketplace proceeds (minted once, deposited as they arrive).
   const stash = parseUnits(String(Math.ceil(FLOWS.proceedsWethPerHour * 4 * 24 * o.days + 10)), 18);
@@ -643,10 +650,19 @@ export async function runMonth(
     const c = series.prices[i] as number;
     return { time: t - stepMs, open: c, high: c, low: c, close: c, volume: 0 };
   });
+  // The ETH book as the demo holds it (its proceeds and creators' share; WBTC is not in this run).
   const suite = runSuite({
-    path: pathFromBars(bars, "ETH", stepMs, {}, `demo month (${source})`),
+    path: ethPath ?? pathFromBars(bars, "ETH", stepMs, {}, `demo month (${source})`),
     config: defaultBacktestConfig({
-      treasury: { spot: f18(exp0.spot), liabilities: f18(exp0.liabilities), coveredCalls: null },
+      treasury: {
+        spot: f18(exp0.spot),
+        liabilities: f18(exp0.liabilities),
+        proceedsPerHour: FLOWS.proceedsWethPerHour,
+        creatorShare: FLOWS.creatorShare,
+        withdrawalPerDay: 0,
+        coveredCalls: null,
+        seed: o.seed,
+      },
     }),
     policies: standardPolicies(),
     sweep: true,
@@ -801,7 +817,7 @@ export function formatMonth(r: MonthResult): string[] {
     ...r.standDowns.slice(0, 5).map((s) => `  stood down ×${s.count}: ${s.example}`),
     ...r.metrics.rejections.slice(0, 5).map((s) => `  not executed ×${s.count}: ${s.example}`),
     "",
-    `Every policy on the same ETH path, model engine (${r.policies.seconds.toFixed(1)} s; the frontier in frontier.png):`,
+    `Every policy on the same ETH path (the ETH book and its flows; WBTC is hedged above but not here), model engine (${r.policies.seconds.toFixed(1)} s; the frontier in frontier.png):`,
     r.policies.table,
     ...r.policies.summary.split("\n").filter((l) => l.startsWith("Derman–Kamal")),
     `  report: ${r.outDir}  (${r.files.map((p) => p.slice(r.outDir.length + 1)).join(", ")})`,

@@ -8,10 +8,11 @@
  * Derman–Kamal check). Look-ahead safety: a bar is stamped at its close (open + interval); a DVOL
  * day or an ETF day is used only from the end of that day; a funding rate from its event time.
  */
+import { ETF_MOMENTUM, etfFlowMomentum } from "../decide/regimeInputs.ts";
 import type { DvolBar, GapReport, PriceBar } from "../feeds/csvReplay.ts";
 import { findGaps } from "../feeds/csvReplay.ts";
 import { createRng } from "../feeds/rng.ts";
-import { simulateMarket } from "../feeds/simulated.ts";
+import { simulateMarket, type MarketTick } from "../feeds/simulated.ts";
 import type { Datum, Underlying } from "../feeds/types.ts";
 
 export const HOUR_MS = 3_600_000;
@@ -65,7 +66,10 @@ function realisedVol(
   return out;
 }
 
-/** ETF momentum: sum of the last 5 daily flows over (σ of the last 60 days × √5); NaN with < 20 days. */
+/**
+ * ETF momentum per bar ({@link etfFlowMomentum}, shared with the live keeper): sum of the last 5
+ * daily flows over (σ of the last 60 days × √5); NaN with < 20 days or no flow in the last 4 days.
+ */
 function etfMomentumSeries(times: Float64Array, flows: Datum<"etfFlow">[]): Float64Array {
   const out = new Float64Array(times.length).fill(Number.NaN);
   let j = 0;
@@ -79,12 +83,8 @@ function etfMomentumSeries(times: Float64Array, flows: Datum<"etfFlow">[]): Floa
       lastTime = f.eventTime;
       j++;
     }
-    if (seen.length < 20 || t - lastTime > 4 * DAY_MS) continue;
-    const win = seen.slice(-60);
-    const mean = win.reduce((a, b) => a + b, 0) / win.length;
-    const sd = Math.sqrt(win.reduce((a, b) => a + (b - mean) ** 2, 0) / (win.length - 1));
-    const recent = seen.slice(-5).reduce((a, b) => a + b, 0);
-    out[i] = sd > 0 ? recent / (sd * Math.sqrt(5)) : 0;
+    if (seen.length < ETF_MOMENTUM.minDays || t - lastTime > 4 * DAY_MS) continue;
+    out[i] = etfFlowMomentum(seen);
   }
   return out;
 }
@@ -176,15 +176,7 @@ export function syntheticPath(o: {
   const u = o.underlying ?? "ETH";
   const stepMs = o.stepMs ?? HOUR_MS;
   const steps = Math.round((o.days * DAY_MS) / stepMs) + 1;
-  const times: number[] = [];
-  const prices: number[] = [];
-  const ivs: number[] = [];
-  const skews: number[] = [];
-  const fund: number[] = [];
-  const flows: Datum<"etfFlow">[] = [];
-  let lastIv = Number.NaN;
-  let lastSkew = Number.NaN;
-  for (const tick of simulateMarket({
+  const ticks = simulateMarket({
     seed: o.seed,
     steps,
     stepMs,
@@ -197,7 +189,31 @@ export function syntheticPath(o: {
       ivEveryMs: stepMs,
       fundingEveryMs: stepMs,
     },
-  })) {
+  });
+  return pathFromTicks(ticks, u, stepMs, `sim(seed ${o.seed})`);
+}
+
+/**
+ * A path from simulated market ticks (keeper/src/feeds/simulated.ts): the true spot, IV = the
+ * emitted ~30-day point nearest the money (0.65 until one is seen), skew = IV of the lowest strike
+ * − IV of the highest, funding and ETF flows as emitted. Used by syntheticPath and by the demo's
+ * month (the same ticks the chain saw).
+ */
+export function pathFromTicks(
+  ticks: Iterable<MarketTick>,
+  u: Underlying,
+  stepMs: number,
+  source: string,
+): MarketPath {
+  const times: number[] = [];
+  const prices: number[] = [];
+  const ivs: number[] = [];
+  const skews: number[] = [];
+  const fund: number[] = [];
+  const flows: Datum<"etfFlow">[] = [];
+  let lastIv = Number.NaN;
+  let lastSkew = Number.NaN;
+  for (const tick of ticks) {
     const S = tick.spot[u];
     let best: Datum<"ivPoint"> | undefined;
     let lo: Datum<"ivPoint"> | undefined;
@@ -228,7 +244,7 @@ export function syntheticPath(o: {
   flows.sort((a, b) => a.eventTime - b.eventTime);
   return {
     underlying: u,
-    source: `sim(seed ${o.seed})`,
+    source,
     intervalMs: stepMs,
     times: t,
     prices: Float64Array.from(prices),

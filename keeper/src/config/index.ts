@@ -50,7 +50,7 @@ export const KeeperConfigSchema = z.strictObject({
   tickIntervalMs: ms(5_000, 10),
   feeds: z
     .strictObject({
-      /** Extra JSON-over-HTTP spot sources (payload: array of {kind:"spot", underlying, price, eventTime}). */
+      /** Extra JSON-over-HTTP market-data sources (payload: an array of spot, ivPoint, funding or etfFlow data; see keeper/README.md). */
       http: z
         .array(
           z.strictObject({

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
   DatumSchema,
+  ProviderDatumSchema,
   applyData,
+  fromProvider,
   snapshotData,
   snapshotKey,
   type Datum,
@@ -114,5 +116,34 @@ describe("snapshot", () => {
     const copy = JSON.stringify(s0);
     applyData(s0, [spot("a", 2, 2)]);
     expect(JSON.stringify(s0)).toBe(copy);
+  });
+});
+
+describe("ProviderDatumSchema (HTTP feed payload items)", () => {
+  const items = [
+    { kind: "spot", underlying: "ETH", eventTime: 1, price: 3000 },
+    { kind: "ivPoint", underlying: "BTC", eventTime: 1, expiry: 2, strike: 60_000, iv: 0.5, mark: 10 },
+    { kind: "funding", underlying: "ETH", eventTime: 1, ratePerHour: -1e-5, intervalMs: 28_800_000 },
+    { kind: "etfFlow", underlying: "BTC", eventTime: 1, netFlowUsd: -2.5e8 },
+  ];
+
+  it("accepts every kind; the feed's source and receive time make it a Datum", () => {
+    for (const it of items) {
+      const p = ProviderDatumSchema.parse(it);
+      const d = fromProvider(p, "cex", 5);
+      expect(DatumSchema.parse(d)).toEqual({ ...it, source: "cex", receiveTime: 5 });
+    }
+  });
+
+  it("is strict and checks each kind's fields, naming the failing path", () => {
+    const path = (x: unknown) => ProviderDatumSchema.safeParse(x).error?.issues[0]?.path.join(".");
+    expect(path({ ...items[0], source: "x" })).toBe("");
+    expect(path({ ...items[0], receiveTime: 1 })).toBe("");
+    expect(path({ ...items[0], price: "high" })).toBe("price");
+    expect(path({ ...items[1], iv: 0 })).toBe("iv");
+    expect(path({ ...items[2], intervalMs: 1.5 })).toBe("intervalMs");
+    expect(path({ ...items[3], netFlowUsd: Number.NaN })).toBe("netFlowUsd");
+    expect(path({ ...items[3], kind: "options" })).toBe("kind");
+    expect(path({ ...items[3], underlying: "SOL" })).toBe("underlying");
   });
 });

@@ -74,6 +74,25 @@ export const DatumSchema = z.discriminatedUnion("kind", [
 ]);
 
 export type AnyDatum = z.infer<typeof DatumSchema>;
+
+const PROVIDED_BY_FEED = { source: true, receiveTime: true } as const;
+
+/**
+ * A datum as a provider sends it: any kind, without `source` and `receiveTime` (the feed adds them:
+ * its configured source id and the time it received the payload). Strict, like {@link DatumSchema}.
+ */
+export const ProviderDatumSchema = z.discriminatedUnion("kind", [
+  SpotDatumSchema.omit(PROVIDED_BY_FEED),
+  IvPointDatumSchema.omit(PROVIDED_BY_FEED),
+  FundingDatumSchema.omit(PROVIDED_BY_FEED),
+  EtfFlowDatumSchema.omit(PROVIDED_BY_FEED),
+]);
+export type ProviderDatum = z.infer<typeof ProviderDatumSchema>;
+
+/** The datum of a provider's payload item, as received from `source` at `receiveTime`. */
+export function fromProvider(p: ProviderDatum, source: string, receiveTime: number): Datum {
+  return { ...p, source, receiveTime };
+}
 /** A datum of kind K (defaults to any kind). */
 export type Datum<K extends DatumKind = DatumKind> = Extract<AnyDatum, { kind: K }>;
 

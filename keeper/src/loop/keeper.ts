@@ -37,8 +37,11 @@ import {
 import { inputsHash as hashInputs } from "../canonical/index.ts";
 import type { KeeperConfig } from "../config/index.ts";
 import {
+  acceptBackfill,
   DEFAULT_DECIDE_CONFIG,
   decideByPolicy,
+  emptyRegimeHistory,
+  regimeInputsFromFeeds,
   type Decision,
   type HedgePolicy,
   type RegimeInputs,
@@ -54,7 +57,14 @@ import {
   type ExecuteResult,
   type Sender,
 } from "../execute/index.ts";
-import { applyData, EpochMsSchema, UnderlyingSchema, type Datum, type Underlying } from "../feeds/types.ts";
+import {
+  applyData,
+  fromProvider,
+  ProviderDatumSchema,
+  snapshotKey,
+  type Datum,
+  type Underlying,
+} from "../feeds/types.ts";
 import { fetchJson } from "../feeds/http.ts";
 import {
   approvedFor,
@@ -101,8 +111,9 @@ export type KeeperDeps = {
   hooks?: ExecuteHooks;
   /**
    * Regime inputs the chain cannot provide (ETF-flow momentum, DVOL level and change, skew), from
-   * a market-data provider at the tick's chain time; an absent field falls back to the chain (IV
-   * level from the venue's surface, funding from the perp) or to null ("unknown").
+   * an in-process market-data provider at the tick's chain time (the chain backtest); an absent
+   * field falls back to the keeper's HTTP feeds (decide/regimeInputs.ts), then to the chain (IV
+   * level from the venue's surface, funding from the perp), else null ("unknown").
    */
   regimeInputs?: (underlying: Underlying, chainTimeMs: number) => Partial<RegimeInputs>;
 };
@@ -138,14 +149,8 @@ export type Keeper = {
   close(): void;
 };
 
-const HttpSpotPayloadSchema = z.array(
-  z.strictObject({
-    kind: z.literal("spot"),
-    underlying: UnderlyingSchema,
-    price: z.number().positive(),
-    eventTime: EpochMsSchema,
-  }),
-);
+/** An HTTP feed's payload: data of any kind without source/receiveTime (the feed adds them). */
+const HttpPayloadSchema = z.array(ProviderDatumSchema);
 
 function emptyReport(over: Partial<TickReport>): TickReport {
   return {
@@ -305,6 +310,9 @@ export async function startKeeper(deps: KeeperDeps): Promise<Keeper> {
 
   /** The time policy's last clock bucket per underlying (in memory: a restart hedges at once). */
   const policyClock = new Map<Underlying, number>();
+  /** Daily ETF flows and ATM IV readings per underlying for the regime inputs (bounded, in memory). */
+  let regimeHistory = emptyRegimeHistory();
+  const httpSources = new Set(config.feeds.http.map((f) => f.source));
   const standDown = (u: Underlying, reason: string) => metrics.standDowns.inc({ underlying: u, reason });
 
   async function readHttpFeeds(): Promise<{ data: Datum[]; errors: string[] }> {
@@ -313,9 +321,9 @@ export async function startKeeper(deps: KeeperDeps): Promise<Keeper> {
     await Promise.all(
       config.feeds.http.map(async (f) => {
         try {
-          const payload = await fetchJson(f.url, HttpSpotPayloadSchema, f.timeoutMs);
+          const payload = await fetchJson(f.url, HttpPayloadSchema, f.timeoutMs);
           const receiveTime = Date.now();
-          for (const p of payload) data.push({ ...p, source: f.source, receiveTime });
+          for (const p of payload) data.push(fromProvider(p, f.source, receiveTime));
         } catch (e) {
           errs.push(`feed ${f.source}: ${shortReason(e)}`);
         }
@@ -447,6 +455,40 @@ export async function startKeeper(deps: KeeperDeps): Promise<Keeper> {
     );
 
     // ---- decide
+    // Regime inputs from the HTTP feeds' validated data and history (older data a feed serves — earlier
+    // ETF days, earlier IV surfaces — goes into the history once it passes every check but freshness);
+    // the chain surface's ATM vol and the perp's funding when no feed provides them.
+    const regimeNow = Date.now();
+    const backfill = acceptBackfill(
+      httpFeeds.data.filter((d) => snapshot[snapshotKey(d)] !== d),
+      config.validation,
+      regimeNow,
+    );
+    if (backfill.rejected.length > 0) log.warn({ rejected: backfill.rejected }, "feed history rejected");
+    const feedRegime = regimeInputsFromFeeds(regimeHistory, {
+      now: regimeNow,
+      underlyings: state.underlyings.map((u) => u.info.symbol),
+      accepted: Object.fromEntries(
+        Object.entries(validation.accepted).filter(([, d]) => httpSources.has(d.source)),
+      ),
+      backfill: backfill.accepted,
+      spot: Object.fromEntries(
+        state.underlyings.map((u) => [
+          u.info.symbol,
+          validation.spot[u.info.symbol] ?? (u.exposure === null ? Number.NaN : n(u.exposure.price)),
+        ]),
+      ),
+      chain: Object.fromEntries(
+        state.underlyings.map((u) => [
+          u.info.symbol,
+          {
+            ivLevel: u.atm === null ? null : u.atm.vol,
+            fundingRate: u.fundingRatePerDay === null ? null : n(u.fundingRatePerDay) / 24,
+          },
+        ]),
+      ),
+    });
+    regimeHistory = feedRegime.history;
     const decisions: Decision[] = await timed(metrics, "decide", () =>
       state.underlyings.map((u, k) => {
         const e = exps[k] as ExposureResult;
@@ -476,18 +518,18 @@ export async function startKeeper(deps: KeeperDeps): Promise<Keeper> {
         }
         metrics.netDelta.set({ underlying: sym }, e.vault.net);
         metrics.policyBand.set({ underlying: sym }, e.vault.band);
-        // A provider's value wins, null included ("unknown"); an absent field falls back to the chain.
+        // A provider's value wins, null included ("unknown"); an absent field falls back to the
+        // feeds (which fall back to the chain); funding only with decide.useFunding.
         const external = deps.regimeInputs?.(sym, Number(state.timestamp) * 1000) ?? {};
-        const pick = (x: number | null | undefined, chain: number | null) => (x === undefined ? chain : x);
+        const fed = feedRegime.inputs[sym];
+        const pick = (x: number | null | undefined, feed: number | null | undefined) =>
+          x === undefined ? (feed ?? null) : x;
         const regime: RegimeInputs = {
-          etfFlowMomentum: pick(external.etfFlowMomentum, null),
-          ivLevel: pick(external.ivLevel, u.atm === null ? null : u.atm.vol),
-          ivChange: pick(external.ivChange, null),
-          skew: pick(external.skew, null),
-          fundingRate: pick(
-            external.fundingRate,
-            config.decide.useFunding && u.fundingRatePerDay !== null ? n(u.fundingRatePerDay) / 24 : null,
-          ),
+          etfFlowMomentum: pick(external.etfFlowMomentum, fed?.etfFlowMomentum),
+          ivLevel: pick(external.ivLevel, fed?.ivLevel),
+          ivChange: pick(external.ivChange, fed?.ivChange),
+          skew: pick(external.skew, fed?.skew),
+          fundingRate: pick(external.fundingRate, config.decide.useFunding ? fed?.fundingRate : null),
         };
         const { decision: d, clock } = decideByPolicy(
           config.decide.policy,

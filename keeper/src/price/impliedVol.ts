@@ -19,11 +19,13 @@
  */
 import { z } from "zod";
 import {
+  AS241_LN_LOWER_TAIL,
   inverseNormCdfAs241,
+  inverseNormCdfAs241LowerTailFromLog,
   normCdf,
   erfc,
   erfcx,
-  expMinusHalfSquare,
+  erfcxPositive,
   INV_SQRT2,
   INV_SQRT_2PI,
 } from "./normal.ts";
@@ -53,6 +55,7 @@ const SQRT_ONE_OVER_THREE = 0.5773502691896257;
 const TWO_PI_OVER_SQRT_TWENTY_SEVEN = 1.2091995761561452;
 const SQRT_THREE_OVER_THIRD_ROOT_TWO_PI = 0.9386434874273836;
 const PI_OVER_SIX = 0.5235987755982989;
+const LN_SQRT_THREE_OVER_THIRD_ROOT_TWO_PI = Math.log(SQRT_THREE_OVER_THIRD_ROOT_TWO_PI);
 const RC_MIN = -(1 - Math.sqrt(DBL_EPSILON));
 const RC_MAX = 2 / (DBL_EPSILON * DBL_EPSILON);
 const LN_SQRT_2PI = 0.9189385332046728;
@@ -213,240 +216,470 @@ function householder4(nu: number, h2: number, h3: number, h4: number): number {
     (1 + nu * (h2 + (nu * h3) / 6)) / (1 + nu * (1.5 * h2 + nu * ((h2 * h2) / 4 + h3 / 3 + (nu * h4) / 24)))
   );
 }
+const ONE_THIRD = 1 / 3;
+
+// ----------------------------------------------------------------------------------------------
+// Segment boundaries from s_c alone (P. Jäckel, "Let's Be Rational", reference implementation
+// © 2013-2024, notice above): rational functions of s_c instead of two Black-function evaluations.
+// ----------------------------------------------------------------------------------------------
+
+/** From this s_c = √(2|x|) on the boundaries b_l, b_u come from the fits below (see there). */
+const BOUNDARY_FIT_MIN_SC = 0.25;
+
+/**
+ * b_l/b_max = b(x, s_l)/e^{x/2} as a function of s_c = √(2|x|) (x = -s_c²/2, s_l = s_c - b(s_c)/∂b/∂s(s_c)):
+ * the four-piece rational minimax approximation of the reference implementation (2024). Checked
+ * against a 50-digit decimal.js evaluation of b: <= 2e-14 relative for s_c in [0.25, 40], 1e-13 up to
+ * s_c = 300 (impliedVolBoundaries.test.ts). Below s_c = 0.25 the solver evaluates b(s_l) instead.
+ */
+export function lowerBoundaryOverBMax(sc: number): number {
+  if (sc < 2.6267851073127395) {
+    if (sc < 0.7099295739719539) {
+      const g =
+        (0.08074107237288286 +
+          sc *
+            (0.0980789117863589 +
+              sc *
+                (0.039760631445677055 +
+                  sc *
+                    (0.005971692845958919 + sc * (-0.00000640363993414798 + 4.5425102093616064e-7 * sc))))) /
+        (1 +
+          sc *
+            (1.8594977672287665 +
+              sc * (1.365880147571179 + sc * (0.4613270710865565 + 0.06125459704983172 * sc))));
+      return sc * sc * (0.07560996640296362 + sc * (sc * g - 0.09672719281339437));
+    }
+    return (
+      (1.979573792759858e-9 +
+        sc *
+          (-2.7081288564685587e-8 +
+            sc *
+              (0.07561014227254904 +
+                sc *
+                  (0.06917130174466835 +
+                    sc *
+                      (0.029537058950963018 + sc * (0.006584925270230231 + 0.0006971140063983471 * sc)))))) /
+      (1 +
+        sc *
+          (2.194144852558658 +
+            sc *
+              (2.129710354999518 +
+                sc *
+                  (1.1571483187179783 +
+                    sc * (0.3783162225306046 + sc * (0.07171486244882935 + 0.00663619758278612 * sc))))))
+    );
+  }
+  if (sc < 7.348469228349534)
+    return (
+      (-0.00009332511535483788 +
+        sc *
+          (0.0005311803397279465 +
+            sc *
+              (0.07411485544834501 +
+                sc *
+                  (0.07403965818682282 +
+                    sc *
+                      (0.039225177407687606 + sc * (0.01002291337825409 + 0.0017012579407246055 * sc)))))) /
+      (1 +
+        sc *
+          (2.2217238132228134 +
+            sc *
+              (2.3441816707087404 +
+                sc *
+                  (1.391232364627114 +
+                    sc * (0.5323125844350184 + sc * (0.11744005919716101 + 0.016195405895930937 * sc))))))
+    );
+  return (
+    (0.0014500072297240604 +
+      sc *
+        (-0.0015116692485011196 +
+          sc *
+            (0.07168217831093633 +
+              sc *
+                (0.039216108578204636 +
+                  sc * (0.029342405658628445 + sc * (0.005183252617163152 + 0.0016930208078421475 * sc)))))) /
+    (1 +
+      sc *
+        (1.6176313502305415 +
+          sc *
+            (1.6823159175281532 +
+              sc *
+                (0.8487830756737222 +
+                  sc * (0.3754374213737579 + sc * (0.07126137099644303 + 0.016116992546788677 * sc))))))
+  );
+}
+/**
+ * b_u/b_max = b(x, s_u)/e^{x/2} as a function of s_c (s_u = s_c + (b_max - b(s_c))/∂b/∂s(s_c)), as
+ * `lowerBoundaryOverBMax`: <= 2e-15 relative for s_c in [0.25, 40], 2e-14 up to s_c = 300.
+ */
+export function upperBoundaryOverBMax(sc: number): number {
+  if (sc < 1.7888543819998317) {
+    if (sc < 0.7745966692414833) {
+      const g =
+        (-0.060630998812335614 +
+          sc *
+            (-0.08101194663712061 +
+              sc *
+                (-0.042505564862438755 +
+                  sc *
+                    (-0.008988000094686869 + sc * (-0.000007560307211044327 + 4.387955662154015e-7 * sc))))) /
+        (1 +
+          sc *
+            (1.8400371530721829 +
+              sc * (1.5709283443886144 + sc * (0.689132454536114 + 0.1470317306172098 * sc))));
+      return 0.7899085945560628 + sc * sc * (0.06146168058051474 + sc * g);
+    }
+    return (
+      (0.7899094443575528 +
+        sc *
+          (-1.2655410534988973 +
+            sc *
+              (-2.8803040699221003 +
+                sc *
+                  (-2.693619868911326 +
+                    sc *
+                      (-1.1213067281643205 + sc * (-0.2127779380169163 + 0.00000514864459052998 * sc)))))) /
+      (1 +
+        sc *
+          (-1.6021222722060444 +
+            sc *
+              (-3.7242680976480704 +
+                sc * (-3.2083117718907364 + sc * (-1.292233383593096 - 0.2376232833405 * sc)))))
+    );
+  }
+  if (sc < 6.164414002968976)
+    return (
+      (0.789906400489676 +
+        sc *
+          (1.5993699253596663 +
+            sc *
+              (1.648172903914037 +
+                sc *
+                  (0.982271881098692 +
+                    sc * (0.3631355796618694 + sc * (0.0782770362611796 + 0.009340430736453872 * sc)))))) /
+      (1 +
+        sc *
+          (2.02474070056404 +
+            sc *
+              (2.008745427910374 +
+                sc *
+                  (1.1627561803056963 +
+                    sc * (0.42004672123723824 + sc * (0.08913086279388724 + 0.010436767768858022 * sc))))))
+    );
+  return (
+    (0.7911338259484194 +
+      sc *
+        (1.2465373321088005 +
+          sc *
+            (1.3274742698053739 +
+              sc *
+                (0.6950097057178468 +
+                  sc * (0.3059659442682285 + sc * (0.06022003633913529 + 0.012905024445434484 * sc)))))) /
+    (1 +
+      sc *
+        (1.5811748671463468 +
+          sc *
+            (1.6014471324762964 +
+              sc *
+                (0.8300401858368824 +
+                  sc * (0.35307186381340155 + sc * (0.06959016841317585 + 0.014419758064389 * sc))))))
+  );
+}
 
 const lnVegaScratch = new Float64Array(1);
 const vegaScratch = new Float64Array(1);
 
+// The solver is split by segment: each part is a separate optimisation unit for V8, so each gets its
+// own inlining budget and the erfcx calls of its Householder loop are inlined (one function holding
+// every segment exhausted the budget and called most erfcx out of line, boxing every argument).
+
 /**
  * s = vol·√tau of an out-of-the-money call: x <= 0, 0 < beta < e^{x/2} (not checked).
  */
-function impliedNormalisedOtmCall(beta: number, x: number, bMax: number): number {
-  const emx = 1 / bMax;
-  let s: number;
-  let ds = -DBL_MAX;
-  let sLeft = DBL_MIN;
-  let sRight = DBL_MAX;
-  let iterations = 0;
-  let tol = DBL_EPSILON;
-  const near = x >= SECOND_STEP_FAR_X;
-  const skipTol = near ? SECOND_STEP_TOL : SECOND_STEP_TOL_FAR;
+function impliedNormalisedOtmCall(beta: number, x: number, bMax: number, emx: number): number {
   const sc = Math.sqrt(Math.abs(2 * x));
   // At s_c = √(2|x|): h = -t, so e^{-(h²+t²)/2} = e^{x/2} = b_max and ∂b/∂s = b_max/√(2π), and in
-  // Cody's region b = ½·b_max·(erfc(q1) - erfcx(q2)) for q2 >= 0.46875 (else the erfc form): no exponential.
+  // Cody's region b = ½·b_max·(1 - erfcx(q2)) for q2 >= 0.46875 (else the erfc form): no exponential.
   let bc: number;
   let vc: number;
+  let bcOverVc: number;
   const tc = 0.5 * sc;
   if (tc >= SMALL_T_THRESHOLD) {
-    const hc = x / sc;
-    const q1 = -INV_SQRT2 * (hc + tc);
-    const q2 = -INV_SQRT2 * (hc - tc);
+    // q1 = -(h + t)/√2 = 0 up to the rounding of h = x/s_c (erfc(q1) = 1 to the last bit), and
+    // q2 = -(h - t)/√2 = √2·t_c.
+    const q2 = 2 * INV_SQRT2 * tc;
     vc = INV_SQRT_2PI * bMax;
-    const twoB =
-      q2 >= CODY_THRESHOLD
-        ? q1 < CODY_THRESHOLD
-          ? bMax * (erfc(q1) - erfcx(q2))
-          : bMax * (erfcx(q1) - erfcx(q2))
-        : q1 < CODY_THRESHOLD
-          ? bMax * erfc(q1) - emx * erfc(q2)
-          : NaN;
+    const twoB = q2 >= CODY_THRESHOLD ? bMax * (1 - erfcx(q2)) : bMax - emx * erfc(q2);
     bc = twoB > 0 ? 0.5 * twoB : 0;
-    if (!(twoB === twoB)) {
-      bc = normalisedBlackCallOtmAndVega(x, sc, bMax, emx, vegaScratch);
-      vc = vegaScratch[0]!;
-    }
+    bcOverVc = SQRT_TWO_PI * emx * bc;
   } else {
     bc = normalisedBlackCallOtmAndVega(x, sc, bMax, emx, vegaScratch);
     vc = vegaScratch[0]!;
+    bcOverVc = bc / vc;
   }
+  // The segment boundaries b_l = b(s_l), b_u = b(s_u) are only interpolation nodes and places to
+  // switch objective: for s_c >= BOUNDARY_FIT_MIN_SC they come from the rational approximations
+  // in s_c (no exponential or erfcx), and the iterations are bounded by s_c, 0 and ∞ rather than
+  // by s_l / s_u, so a β within the approximation error of a boundary converges either way.
+  const fitted = sc >= BOUNDARY_FIT_MIN_SC;
   if (beta < bc) {
-    const sl = sc - bc / vc;
-    // b(s_l) only places the segment boundary and an interpolation node; where the lowest-segment
-    // iteration may take b/∂b/∂s from erfcx directly, so may this (the boundary moves by <= 8ε·s_l).
+    const sl = sc - bcOverVc;
     let bl: number;
-    let vl: number;
-    const tl = 0.5 * sl;
-    const hl = x / sl;
+    let vl = 0;
+    if (fitted) {
+      bl = bMax * lowerBoundaryOverBMax(sc);
+    } else {
+      // Where the lowest-segment iteration may take b/∂b/∂s from erfcx directly, so may this (the
+      // boundary moves by <= 8ε·s_l).
+      const tl = 0.5 * sl;
+      const hl = x / sl;
+      if (
+        x <= -DIRECT_MIN_ABS_X ||
+        sl >= DIRECT_MIN_S ||
+        (tl >= SMALL_T_THRESHOLD &&
+          !(x < sl * ASYMPTOTIC_THRESHOLD && tl * sl + x < sl * (SMALL_T_THRESHOLD + ASYMPTOTIC_THRESHOLD)))
+      ) {
+        const e = Math.exp(-0.5 * (hl * hl + tl * tl));
+        vl = INV_SQRT_2PI * e;
+        bl = 0.5 * e * (erfcx(-INV_SQRT2 * (hl + tl)) - erfcx(-INV_SQRT2 * (hl - tl)));
+        if (!(bl > 0)) bl = 0;
+      } else {
+        bl = normalisedBlackCallOtmAndVega(x, sl, bMax, emx, vegaScratch);
+        vl = vegaScratch[0]!;
+      }
+    }
+    if (beta < bl) return lowestIterations(beta, x, lowestGuess(beta, x, sl, bl), sc);
+    if (fitted) vl = normalisedVega(x, sl);
+    const r = convexControlRight(bl, bc, sl, sc, 1 / vl, 1 / vc, 0, false);
+    return middleIterations(
+      beta,
+      x,
+      bMax,
+      rationalCubic(beta, bl, bc, sl, sc, 1 / vl, 1 / vc, r),
+      DBL_MIN,
+      sc,
+    );
+  }
+  const su = vc > DBL_MIN ? sc + (bMax - bc) / vc : sc;
+  let bu: number;
+  let vu = 0;
+  if (fitted) {
+    bu = bMax * upperBoundaryOverBMax(sc);
+  } else {
+    bu = normalisedBlackCallOtmAndVega(x, su, bMax, emx, vegaScratch);
+    vu = vegaScratch[0]!;
+  }
+  if (beta <= bu) {
+    if (fitted) vu = normalisedVega(x, su);
+    const r = convexControlLeft(bc, bu, sc, su, 1 / vc, 1 / vu, 0, false);
+    return middleIterations(
+      beta,
+      x,
+      bMax,
+      rationalCubic(beta, bc, bu, sc, su, 1 / vc, 1 / vu, r),
+      sc,
+      DBL_MAX,
+    );
+  }
+  // Upper segment: guess through the upper map f(β) = Φ(-s/2).
+  const fu = normCdf(-0.5 * su);
+  const w = (x / su) * (x / su);
+  const fp = -0.5 * Math.exp(0.5 * w);
+  const fpp = SQRT_PI_OVER_2 * Math.exp(w + 0.125 * su * su) * (w / su);
+  let f = -DBL_MAX;
+  if (fpp > -SQRT_DBL_MAX && fpp < SQRT_DBL_MAX) {
+    const r = convexControlLeft(bu, bMax, fu, 0, fp, -0.5, fpp, true);
+    f = rationalCubic(beta, bu, bMax, fu, 0, fp, -0.5, r);
+  }
+  if (f <= 0) {
+    const hh = bMax - bu;
+    const tt = (beta - bu) / hh;
+    f = (fu * (1 - tt) + 0.5 * hh * tt) * (1 - tt);
+  }
+  const s = -2 * inverseNormCdfAs241(f);
+  return beta > 0.5 * bMax
+    ? upperIterations(beta, x, bMax, s, sc)
+    : middleIterations(beta, x, bMax, s, sc, DBL_MAX);
+}
+
+/**
+ * Lowest segment (β < b_l): the initial guess through the lower map
+ * f(β) = 2π/√27·|x|·Φ(-|x|/(√3·s))³, interpolated between 0 and (b_l, f(s_l)).
+ */
+function lowestGuess(beta: number, x: number, sl: number, bl: number): number {
+  const ax = Math.abs(x);
+  const invSl = 1 / sl;
+  const zz = SQRT_ONE_OVER_THREE * ax * invSl;
+  const y = zz * zz;
+  const s2 = sl * sl;
+  let Phi: number;
+  let phiOverPhi: number; // Φ(-z)/φ(z)
+  let emh: number; // e^{-z²/2} = √(2π)·φ(z)
+  if (zz > 1) {
+    // Φ(-z) = ½·erfcx(z/√2)·e^{-z²/2}, φ(z) = e^{-z²/2}/√(2π): one shared exponential (the rounding
+    // of z² is immaterial for a guess).
+    const erfcxZ = erfcx(INV_SQRT2 * zz);
+    emh = Math.exp(-0.5 * y);
+    Phi = 0.5 * erfcxZ * emh;
+    phiOverPhi = SQRT_PI_OVER_2 * erfcxZ;
+  } else {
+    Phi = normCdf(-zz);
+    emh = Math.exp(-0.5 * y);
+    phiOverPhi = (SQRT_TWO_PI * Phi) / emh;
+  }
+  const eFp = Math.exp(y + 0.125 * s2);
+  const fpp =
+    PI_OVER_SIX *
+    y *
+    (invSl * invSl * invSl) *
+    Phi *
+    (8 * SQRT_THREE * sl * ax + (3 * s2 * (s2 - 8) - 8 * x * x) * phiOverPhi) *
+    (eFp * eFp);
+  const Phi2 = Phi * Phi;
+  const fp = TWO_PI * y * Phi2 * eFp;
+  const fl = TWO_PI_OVER_SQRT_TWENTY_SEVEN * ax * (Phi2 * Phi);
+  const r = convexControlRight(0, bl, 0, fl, 1, fp, fpp, true);
+  let f = rationalCubic(beta, 0, bl, 0, fl, 1, fp, r);
+  if (!(f > 0)) {
+    const tt = beta / bl;
+    f = (fl * tt + bl * (1 - tt)) * tt;
+  }
+  // s = |x|/(√3·|Φ⁻¹(u)|), u = c·∛(f/|x|): in AS241's tail (most of this segment) it needs only
+  // ln u = ln c + ⅓·ln(f/|x|), one logarithm instead of a cube root and a logarithm.
+  const fOverAx = f / ax;
+  const lnU = LN_SQRT_THREE_OVER_THIRD_ROOT_TWO_PI + ONE_THIRD * Math.log(fOverAx);
+  const z =
+    lnU < AS241_LN_LOWER_TAIL && lnU > -DBL_MAX
+      ? inverseNormCdfAs241LowerTailFromLog(lnU)
+      : inverseNormCdfAs241(SQRT_THREE_OVER_THIRD_ROOT_TWO_PI * Math.cbrt(fOverAx));
+  return Math.abs(x / (SQRT_THREE * z));
+}
+
+/** Householder steps of the lowest segment from `s0` on g(s) = 1/ln b(s) - 1/ln β within (0, sRight]. */
+function lowestIterations(beta: number, x: number, s0: number, sRight: number): number {
+  let s = s0;
+  let ds = -DBL_MAX;
+  let tol = DBL_EPSILON;
+  const lnBeta = Math.log(beta);
+  const skipTolLowest = x >= SECOND_STEP_FAR_X ? SECOND_STEP_TOL_LOWEST : SECOND_STEP_TOL_LOWEST_FAR;
+  const invLnBeta = 1 / lnBeta;
+  for (let iterations = 0; iterations < ITERATIONS && Math.abs(ds) > tol * s; iterations++) {
+    const invS = 1 / s;
+    const h = x * invS;
+    const t = 0.5 * s;
+    // b/∂b/∂s = Y(h+t) - Y(h-t) with Y(z) = Φ(z)/φ(z) = √(π/2)·erfcx(-z/√2), and ln ∂b/∂s, without
+    // any exponential. The difference of the two erfcx cancels for small t or very negative h (where
+    // ./blackScholes.ts uses series for b itself), but only the root s matters here: an absolute
+    // error δ ≈ 2ε·Y(h) in b/∂b/∂s moves ln b by δ/(b/∂b/∂s) and s by δ, i.e. by ε·Y(h)/s relative,
+    // with Y(h) <= min(√(π/2), 1/|h|). So the direct form is used where that is <= 8ε: in Cody's
+    // region (as for b itself), or for |x| >= 1/8 (Y/s <= 1/|x|), or s >= 0.16 (Y/s <= √(π/2)/s).
+    let bx = 0;
+    let lnVega = 0;
     if (
       x <= -DIRECT_MIN_ABS_X ||
-      sl >= DIRECT_MIN_S ||
-      (tl >= SMALL_T_THRESHOLD &&
-        !(x < sl * ASYMPTOTIC_THRESHOLD && tl * sl + x < sl * (SMALL_T_THRESHOLD + ASYMPTOTIC_THRESHOLD)))
+      s >= DIRECT_MIN_S ||
+      (t >= SMALL_T_THRESHOLD &&
+        !(x < s * ASYMPTOTIC_THRESHOLD && t * s + x < s * (SMALL_T_THRESHOLD + ASYMPTOTIC_THRESHOLD)))
     ) {
-      const e = Math.exp(-0.5 * (hl * hl + tl * tl));
-      vl = INV_SQRT_2PI * e;
-      bl = 0.5 * e * (erfcx(-INV_SQRT2 * (hl + tl)) - erfcx(-INV_SQRT2 * (hl - tl)));
-      if (!(bl > 0)) bl = 0;
+      bx = SQRT_PI_OVER_2 * (erfcxPositive(-INV_SQRT2 * (h + t)) - erfcxPositive(-INV_SQRT2 * (h - t)));
+      lnVega = -LN_SQRT_2PI - 0.5 * (h * h + t * t);
+    }
+    if (!(bx > 0)) {
+      bx = normalisedBlackCallOverVegaOtm(x, s, lnVegaScratch);
+      lnVega = lnVegaScratch[0]!;
+    }
+    const lnB = Math.log(bx) + lnVega;
+    // 1/bx and 1/ln b from one division.
+    const invBxLnB = 1 / (bx * lnB);
+    const bpob = lnB * invBxLnB;
+    const hOverS = h * invS;
+    const bh2 = h * hOverS - 0.25 * s;
+    const nu = (lnBeta - lnB) * lnB * invLnBeta * bx;
+    const lambda = bx * invBxLnB;
+    const otl = 1 + 2 * lambda;
+    const h2 = bh2 - bpob * otl;
+    const c = 3 * hOverS * hOverS;
+    const bh3 = bh2 * bh2 - c - 0.25;
+    const sqBpob = bpob * bpob;
+    const bppob = bh2 * bpob;
+    const mu = 6 * lambda * (1 + lambda);
+    const h3 = bh3 + sqBpob * (2 + mu) - bppob * 3 * otl;
+    if (x < -190) {
+      const h4 =
+        bh2 * (bh3 - 0.5) -
+        (bh2 - 2 / s) * 2 * c -
+        bpob * (sqBpob * (6 + lambda * (22 + lambda * (36 + lambda * 24))) - bppob * (12 + 6 * mu)) -
+        bppob * bh2 * 3 * otl -
+        bh3 * bpob * 4 * otl;
+      ds = nu * householder4(nu, h2, h3, h4);
     } else {
-      bl = normalisedBlackCallOtmAndVega(x, sl, bMax, emx, vegaScratch);
-      vl = vegaScratch[0]!;
+      // householder3, written out (a call would spend the inlining budget the two erfcx need)
+      ds = (nu * (1 + 0.5 * h2 * nu)) / (1 + nu * (h2 + h3 * nu * ONE_SIXTH));
     }
-    if (beta < bl) {
-      // Lowest segment: guess through the lower map f(β) = 2π/√27·|x|·Φ(-|x|/(√3·s))³.
-      const ax = Math.abs(x);
-      const zz = (SQRT_ONE_OVER_THREE * ax) / sl;
-      const y = zz * zz;
-      const s2 = sl * sl;
-      let Phi: number;
-      let phiOverPhi: number; // Φ(-z)/φ(z)
-      let emh: number; // e^{-z²/2} = √(2π)·φ(z)
-      if (zz > 1) {
-        // Φ(-z) = ½·erfcx(z/√2)·e^{-z²/2}, φ(z) = e^{-z²/2}/√(2π): one shared exponential.
-        const erfcxZ = erfcx(INV_SQRT2 * zz);
-        emh = expMinusHalfSquare(zz);
-        Phi = 0.5 * erfcxZ * emh;
-        phiOverPhi = SQRT_PI_OVER_2 * erfcxZ;
-      } else {
-        Phi = normCdf(-zz);
-        emh = Math.exp(-0.5 * y);
-        phiOverPhi = (SQRT_TWO_PI * Phi) / emh;
-      }
-      // e^{y + s²/8}: ∂b/∂s at sl is e^{-(3y + s²/4)/2}/√(2π), so e^{y+s²/8} = e^{-y/2}/(√(2π)·vl)
-      // unless a factor underflows.
-      const eFp = vl > 1e-280 && emh > 1e-280 ? emh / (SQRT_TWO_PI * vl) : Math.exp(y + 0.125 * s2);
-      const fpp =
-        ((PI_OVER_SIX * y) / (s2 * sl)) *
-        Phi *
-        (8 * SQRT_THREE * sl * ax + (3 * s2 * (s2 - 8) - 8 * x * x) * phiOverPhi) *
-        (eFp * eFp);
-      const Phi2 = Phi * Phi;
-      const fp = TWO_PI * y * Phi2 * eFp;
-      const fl = TWO_PI_OVER_SQRT_TWENTY_SEVEN * ax * (Phi2 * Phi);
-      const r = convexControlRight(0, bl, 0, fl, 1, fp, fpp, true);
-      let f = rationalCubic(beta, 0, bl, 0, fl, 1, fp, r);
-      if (!(f > 0)) {
-        const tt = beta / bl;
-        f = (fl * tt + bl * (1 - tt)) * tt;
-      }
-      s = Math.abs(
-        x / (SQRT_THREE * inverseNormCdfAs241(SQRT_THREE_OVER_THIRD_ROOT_TWO_PI * Math.cbrt(f / ax))),
-      );
-      sRight = sl;
-      const lnBeta = Math.log(beta);
-      const skipTolLowest = near ? SECOND_STEP_TOL_LOWEST : SECOND_STEP_TOL_LOWEST_FAR;
-      const invLnBeta = 1 / lnBeta;
-      for (; iterations < ITERATIONS && Math.abs(ds) > tol * s; iterations++) {
-        const invS = 1 / s;
-        const h = x * invS;
-        const t = 0.5 * s;
-        // b/∂b/∂s = Y(h+t) - Y(h-t) with Y(z) = Φ(z)/φ(z) = √(π/2)·erfcx(-z/√2), and ln ∂b/∂s, without
-        // any exponential. The difference of the two erfcx cancels for small t or very negative h (where
-        // ./blackScholes.ts uses series for b itself), but only the root s matters here: an absolute
-        // error δ ≈ 2ε·Y(h) in b/∂b/∂s moves ln b by δ/(b/∂b/∂s) and s by δ, i.e. by ε·Y(h)/s relative,
-        // with Y(h) <= min(√(π/2), 1/|h|). So the direct form is used where that is <= 8ε: in Cody's
-        // region (as for b itself), or for |x| >= 1/8 (Y/s <= 1/|x|), or s >= 0.16 (Y/s <= √(π/2)/s).
-        let bx = 0;
-        let lnVega = 0;
-        if (
-          x <= -DIRECT_MIN_ABS_X ||
-          s >= DIRECT_MIN_S ||
-          (t >= SMALL_T_THRESHOLD &&
-            !(x < s * ASYMPTOTIC_THRESHOLD && t * s + x < s * (SMALL_T_THRESHOLD + ASYMPTOTIC_THRESHOLD)))
-        ) {
-          bx = SQRT_PI_OVER_2 * (erfcx(-INV_SQRT2 * (h + t)) - erfcx(-INV_SQRT2 * (h - t)));
-          lnVega = -LN_SQRT_2PI - 0.5 * (h * h + t * t);
-        }
-        if (!(bx > 0)) {
-          bx = normalisedBlackCallOverVegaOtm(x, s, lnVegaScratch);
-          lnVega = lnVegaScratch[0]!;
-        }
-        const lnB = Math.log(bx) + lnVega;
-        const bpob = 1 / bx;
-        const hOverS = h * invS;
-        const bh2 = h * hOverS - 0.25 * s;
-        const nu = (lnBeta - lnB) * lnB * invLnBeta * bx;
-        const lambda = 1 / lnB;
-        const otl = 1 + 2 * lambda;
-        const h2 = bh2 - bpob * otl;
-        const c = 3 * hOverS * hOverS;
-        const bh3 = bh2 * bh2 - c - 0.25;
-        const sqBpob = bpob * bpob;
-        const bppob = bh2 * bpob;
-        const mu = 6 * lambda * (1 + lambda);
-        const h3 = bh3 + sqBpob * (2 + mu) - bppob * 3 * otl;
-        if (x < -190) {
-          const h4 =
-            bh2 * (bh3 - 0.5) -
-            (bh2 - 2 / s) * 2 * c -
-            bpob * (sqBpob * (6 + lambda * (22 + lambda * (36 + lambda * 24))) - bppob * (12 + 6 * mu)) -
-            bppob * bh2 * 3 * otl -
-            bh3 * bpob * 4 * otl;
-          ds = nu * householder4(nu, h2, h3, h4);
-        } else {
-          ds = nu * householder3(nu, h2, h3);
-        }
-        const sNew = Math.max(sLeft, Math.min(sRight, s + ds));
-        tol = sNew === s + ds ? skipTolLowest : DBL_EPSILON;
-        ds = sNew - s;
-        s = sNew;
-      }
-      return s;
-    }
-    const r = convexControlRight(bl, bc, sl, sc, 1 / vl, 1 / vc, 0, false);
-    s = rationalCubic(beta, bl, bc, sl, sc, 1 / vl, 1 / vc, r);
-    sLeft = sl;
-    sRight = sc;
-  } else {
-    const su = vc > DBL_MIN ? sc + (bMax - bc) / vc : sc;
-    const bu = normalisedBlackCallOtmAndVega(x, su, bMax, emx, vegaScratch);
-    const vu = vegaScratch[0]!;
-    if (beta <= bu) {
-      const r = convexControlLeft(bc, bu, sc, su, 1 / vc, 1 / vu, 0, false);
-      s = rationalCubic(beta, bc, bu, sc, su, 1 / vc, 1 / vu, r);
-      sLeft = sc;
-      sRight = su;
-    } else {
-      // Upper segment: guess through the upper map f(β) = Φ(-s/2).
-      const fu = normCdf(-0.5 * su);
-      const w = (x / su) * (x / su);
-      const fp = -0.5 * Math.exp(0.5 * w);
-      const fpp = SQRT_PI_OVER_2 * Math.exp(w + 0.125 * su * su) * (w / su);
-      let f = -DBL_MAX;
-      if (fpp > -SQRT_DBL_MAX && fpp < SQRT_DBL_MAX) {
-        const r = convexControlLeft(bu, bMax, fu, 0, fp, -0.5, fpp, true);
-        f = rationalCubic(beta, bu, bMax, fu, 0, fp, -0.5, r);
-      }
-      if (f <= 0) {
-        const hh = bMax - bu;
-        const tt = (beta - bu) / hh;
-        f = (fu * (1 - tt) + 0.5 * hh * tt) * (1 - tt);
-      }
-      s = -2 * inverseNormCdfAs241(f);
-      sLeft = su;
-      if (beta > 0.5 * bMax) {
-        const betaBar = bMax - beta;
-        for (; iterations < ITERATIONS && Math.abs(ds) > tol * s; iterations++) {
-          const h = x / s;
-          const t = 0.5 * s;
-          // g' = b'/b̄ = √(2/π) / (erfcx((t+h)/√2) + erfcx((t-h)/√2))
-          const gp = SQRT_2_OVER_PI / (erfcx(INV_SQRT2 * (t + h)) + erfcx(INV_SQRT2 * (t - h)));
-          const bBar = normalisedVega(x, s) / gp;
-          const g = Math.log(betaBar / bBar);
-          const bh2 = (h * h) / s - s / 4;
-          const c = 3 * (h / s) * (h / s);
-          const bh3 = bh2 * bh2 - c - 0.25;
-          const nu = -g / gp;
-          const h2 = bh2 + gp;
-          const h3 = bh3 + gp * (2 * gp + 3 * bh2);
-          if (x < -580) {
-            const h4 =
-              bh2 * (bh3 - 0.5) -
-              (bh2 - 2 / s) * 2 * c +
-              gp * (6 * gp * (gp + 2 * bh2) + 3 * bh2 * bh2 + 4 * bh3);
-            ds = nu * householder4(nu, h2, h3, h4);
-          } else {
-            ds = nu * householder3(nu, h2, h3);
-          }
-          const sNew = Math.max(sLeft, Math.min(sRight, s + ds));
-          tol = sNew === s + ds ? skipTol : DBL_EPSILON;
-          ds = sNew - s;
-          s = sNew;
-        }
-        return s;
-      }
-    }
+    const sNew = Math.max(DBL_MIN, Math.min(sRight, s + ds));
+    tol = sNew === s + ds ? skipTolLowest : DBL_EPSILON;
+    ds = sNew - s;
+    s = sNew;
   }
-  // Middle segments (and the upper one for β <= b_max/2): g(s) = b(s) - β.
-  for (; iterations < ITERATIONS && Math.abs(ds) > tol * s; iterations++) {
+  return s;
+}
+
+/**
+ * Upper segment for β > b_max/2: Householder steps from `s0` on g(s) = ln(b_max - β) - ln(b_max - b(s))
+ * within [sLeft, ∞).
+ */
+function upperIterations(beta: number, x: number, bMax: number, s0: number, sLeft: number): number {
+  let s = s0;
+  let ds = -DBL_MAX;
+  let tol = DBL_EPSILON;
+  const skipTol = x >= SECOND_STEP_FAR_X ? SECOND_STEP_TOL : SECOND_STEP_TOL_FAR;
+  const betaBar = bMax - beta;
+  for (let iterations = 0; iterations < ITERATIONS && Math.abs(ds) > tol * s; iterations++) {
+    const h = x / s;
+    const t = 0.5 * s;
+    // g' = b'/b̄ = √(2/π) / (erfcx((t+h)/√2) + erfcx((t-h)/√2))
+    const gp = SQRT_2_OVER_PI / (erfcx(INV_SQRT2 * (t + h)) + erfcx(INV_SQRT2 * (t - h)));
+    const bBar = normalisedVega(x, s) / gp;
+    const g = Math.log(betaBar / bBar);
+    const bh2 = (h * h) / s - s / 4;
+    const c = 3 * (h / s) * (h / s);
+    const bh3 = bh2 * bh2 - c - 0.25;
+    const nu = -g / gp;
+    const h2 = bh2 + gp;
+    const h3 = bh3 + gp * (2 * gp + 3 * bh2);
+    if (x < -580) {
+      const h4 =
+        bh2 * (bh3 - 0.5) - (bh2 - 2 / s) * 2 * c + gp * (6 * gp * (gp + 2 * bh2) + 3 * bh2 * bh2 + 4 * bh3);
+      ds = nu * householder4(nu, h2, h3, h4);
+    } else {
+      ds = nu * householder3(nu, h2, h3);
+    }
+    const sNew = Math.max(sLeft, Math.min(DBL_MAX, s + ds));
+    tol = sNew === s + ds ? skipTol : DBL_EPSILON;
+    ds = sNew - s;
+    s = sNew;
+  }
+  return s;
+}
+
+/**
+ * Middle segments (and the upper one for β <= b_max/2): Householder steps from `s0` on
+ * g(s) = b(s) - β within [sLeft, sRight].
+ */
+function middleIterations(
+  beta: number,
+  x: number,
+  bMax: number,
+  s0: number,
+  sLeft: number,
+  sRight: number,
+): number {
+  const emx = 1 / bMax;
+  let s = s0;
+  let ds = -DBL_MAX;
+  let tol = DBL_EPSILON;
+  const skipTol = x >= SECOND_STEP_FAR_X ? SECOND_STEP_TOL : SECOND_STEP_TOL_FAR;
+  for (let iterations = 0; iterations < ITERATIONS && Math.abs(ds) > tol * s; iterations++) {
     const invS = 1 / s;
     const h = x * invS;
     const t = 0.5 * s;
@@ -504,18 +737,22 @@ function normalisedImpliedVolCallEquivalent(beta: number, x: number, bMaxCall: n
   let xc = x;
   let b = beta;
   let bMax = bMaxCall;
+  let emx: number;
   if (b >= bMax) return IV_ABOVE_MAXIMUM;
   if (xc > 0) {
     b -= normalisedIntrinsicCall(xc);
     xc = -xc;
+    emx = bMax; // e^{|x|/2}
     bMax = 1 / bMax; // e^{-|x|/2}
+  } else {
+    emx = 1 / bMax;
   }
   // Removing the intrinsic value is exact to a few ulps of β: a time value within that of zero
   // (a price at the intrinsic value, up to its own rounding) is zero volatility, not an error.
   if (b < 0) return b >= -4 * DBL_EPSILON * beta ? 0 : IV_BELOW_INTRINSIC;
   if (b === 0) return 0;
   if (b >= bMax) return IV_ABOVE_MAXIMUM;
-  return impliedNormalisedOtmCall(b, xc, bMax);
+  return impliedNormalisedOtmCall(b, xc, bMax, emx);
 }
 
 /**

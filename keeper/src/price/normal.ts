@@ -85,42 +85,28 @@ function erfSmallOverX(ysq: number): number {
   return (num + A3) / (den + B3);
 }
 
+// erfcxMid and erfcxLarge as single Horner expressions: the same operations in the same order as
+// Cody's loop form (the same values), in less bytecode, so that the lowest-segment iteration of the
+// implied volatility can inline both of its erfcx evaluations (see erfcxPositive).
+
 /** erfcx(y) for 0.46875 < y <= 4. */
 function erfcxMid(y: number): number {
-  let num = C8 * y;
-  let den = y;
-  num = (num + C0) * y;
-  den = (den + D0) * y;
-  num = (num + C1) * y;
-  den = (den + D1) * y;
-  num = (num + C2) * y;
-  den = (den + D2) * y;
-  num = (num + C3) * y;
-  den = (den + D3) * y;
-  num = (num + C4) * y;
-  den = (den + D4) * y;
-  num = (num + C5) * y;
-  den = (den + D5) * y;
-  num = (num + C6) * y;
-  den = (den + D6) * y;
-  return (num + C7) / (den + D7);
+  return (
+    ((((((((C8 * y + C0) * y + C1) * y + C2) * y + C3) * y + C4) * y + C5) * y + C6) * y + C7) /
+    ((((((((y + D0) * y + D1) * y + D2) * y + D3) * y + D4) * y + D5) * y + D6) * y + D7)
+  );
 }
 
 /** erfcx(y) for y > 4. */
 function erfcxLarge(y: number): number {
   if (y >= XHUGE) return INV_SQRT_PI / y;
   const z = 1 / (y * y);
-  let num = P5 * z;
-  let den = z;
-  num = (num + P0) * z;
-  den = (den + Q0) * z;
-  num = (num + P1) * z;
-  den = (den + Q1) * z;
-  num = (num + P2) * z;
-  den = (den + Q2) * z;
-  num = (num + P3) * z;
-  den = (den + Q3) * z;
-  return (INV_SQRT_PI - (z * (num + P4)) / (den + Q4)) / y;
+  return (
+    (INV_SQRT_PI -
+      (z * (((((P5 * z + P0) * z + P1) * z + P2) * z + P3) * z + P4)) /
+        (((((z + Q0) * z + Q1) * z + Q2) * z + Q3) * z + Q4)) /
+    y
+  );
 }
 
 /** Veltkamp splitter 2^27 + 1. */
@@ -186,6 +172,15 @@ export function erfcx(x: number): number {
     return e + e - r;
   }
   return r;
+}
+
+/**
+ * `erfcx` with the positive ranges tested first and no sign handling in line: the same value for
+ * every x, but small enough that a caller evaluating it twice can inline both (the lowest-segment
+ * iteration of the implied volatility, whose arguments are positive).
+ */
+export function erfcxPositive(x: number): number {
+  return x > 4 ? erfcxLarge(x) : x > 0.46875 ? erfcxMid(x) : erfcx(x);
 }
 
 /** exp(-z²/2) without the rounding of z² (one exponential; see expMinusSquare). */
@@ -267,33 +262,53 @@ const IF5 = 1.8463183175100548e-5;
 const IF6 = 1.421511758316446e-7;
 const IF7 = 2.0442631033899397e-15;
 
+// AS241's three rational approximations as separate small functions, so that the optimising compiler
+// inlines the dispatcher and the branch a caller needs (one function holding all three is too large to
+// inline, and every call boxed its argument and result).
+function as241Central(q: number): number {
+  const r = CONST1 - q * q;
+  return (
+    (q * (((((((IA7 * r + IA6) * r + IA5) * r + IA4) * r + IA3) * r + IA2) * r + IA1) * r + IA0)) /
+    (((((((IB7 * r + IB6) * r + IB5) * r + IB4) * r + IB3) * r + IB2) * r + IB1) * r + 1)
+  );
+}
+
+function as241Tail(r: number): number {
+  return (
+    (((((((IC7 * r + IC6) * r + IC5) * r + IC4) * r + IC3) * r + IC2) * r + IC1) * r + IC0) /
+    (((((((ID7 * r + ID6) * r + ID5) * r + ID4) * r + ID3) * r + ID2) * r + ID1) * r + 1)
+  );
+}
+
+function as241FarTail(r: number): number {
+  return (
+    (((((((IE7 * r + IE6) * r + IE5) * r + IE4) * r + IE3) * r + IE2) * r + IE1) * r + IE0) /
+    (((((((IF7 * r + IF6) * r + IF5) * r + IF4) * r + IF3) * r + IF2) * r + IF1) * r + 1)
+  );
+}
+
 /** AS241 without refinement: Φ⁻¹(u) to ~1e-16 relative (used for initial guesses). */
 export function inverseNormCdfAs241(u: number): number {
   if (!(u > 0)) return u === 0 ? -Infinity : NaN;
   if (!(u < 1)) return u === 1 ? Infinity : NaN;
   const q = u - 0.5;
-  if (Math.abs(q) <= SPLIT1) {
-    const r = CONST1 - q * q;
-    return (
-      (q * (((((((IA7 * r + IA6) * r + IA5) * r + IA4) * r + IA3) * r + IA2) * r + IA1) * r + IA0)) /
-      (((((((IB7 * r + IB6) * r + IB5) * r + IB4) * r + IB3) * r + IB2) * r + IB1) * r + 1)
-    );
-  }
-  let r = Math.sqrt(-Math.log(q < 0 ? u : 1 - u));
-  let ret: number;
-  if (r < SPLIT2) {
-    r -= CONST2;
-    ret =
-      (((((((IC7 * r + IC6) * r + IC5) * r + IC4) * r + IC3) * r + IC2) * r + IC1) * r + IC0) /
-      (((((((ID7 * r + ID6) * r + ID5) * r + ID4) * r + ID3) * r + ID2) * r + ID1) * r + 1);
-  } else {
-    r -= SPLIT2;
-    ret =
-      (((((((IE7 * r + IE6) * r + IE5) * r + IE4) * r + IE3) * r + IE2) * r + IE1) * r + IE0) /
-      (((((((IF7 * r + IF6) * r + IF5) * r + IF4) * r + IF3) * r + IF2) * r + IF1) * r + 1);
-  }
+  if (Math.abs(q) <= SPLIT1) return as241Central(q);
+  const r = Math.sqrt(-Math.log(q < 0 ? u : 1 - u));
+  const ret = r < SPLIT2 ? as241Tail(r - CONST2) : as241FarTail(r - SPLIT2);
   return q < 0 ? -ret : ret;
 }
+
+/**
+ * AS241 without refinement in the lower tail, from ℓ = ln u for u < 0.075 (ℓ < ln 0.075, where AS241
+ * takes r = √(-ln u)): a caller holding ln u saves forming u and its logarithm. ℓ must be finite.
+ */
+export function inverseNormCdfAs241LowerTailFromLog(lnU: number): number {
+  const r = Math.sqrt(-lnU);
+  return -(r < SPLIT2 ? as241Tail(r - CONST2) : as241FarTail(r - SPLIT2));
+}
+
+/** ln(0.5 - 0.425): below it AS241 is in its tail (see inverseNormCdfAs241LowerTailFromLog). */
+export const AS241_LN_LOWER_TAIL = Math.log(0.5 - SPLIT1);
 
 /**
  * Inverse standard normal CDF Φ⁻¹(u) for u in (0, 1); -Infinity / +Infinity at 0 / 1, NaN outside.

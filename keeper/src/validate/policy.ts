@@ -20,7 +20,8 @@ export const ValidationPolicySchema = z.strictObject({
       spot: ms.default(60_000),
       ivPoint: ms.default(15 * 60_000),
       funding: ms.default(2 * 3_600_000),
-      etfFlow: ms.default(3 * 86_400_000),
+      // Daily ETF flows skip weekends and holidays: a long weekend must not stand the keeper down.
+      etfFlow: ms.default(5 * 86_400_000),
     })
     .prefault({}),
   /** Per-source overrides of maxAgeMs (e.g. an 8-hourly funding file replayed: 9 h). */

@@ -90,7 +90,7 @@ describe("freshness SLA per kind", () => {
     ["spot", (age) => spot("ETH", "a", 3000, age), 60 * S],
     ["ivPoint", (age) => iv("ETH", 3000, age), 15 * MIN],
     ["funding", (age) => funding("ETH", age), 2 * H],
-    ["etfFlow", (age) => flow("ETH", age), 3 * D],
+    ["etfFlow", (age) => flow("ETH", age), 5 * D],
   ];
   for (const [kind, make, sla] of cases) {
     it(`${kind}: age ${sla} ms is fresh, ${sla + 1} ms is stale → ETH stands down, BTC unaffected`, () => {
@@ -312,7 +312,7 @@ describe("policy", () => {
       spot: 60_000,
       ivPoint: 900_000,
       funding: 7_200_000,
-      etfFlow: 259_200_000,
+      etfFlow: 432_000_000,
     });
     expect(DEFAULT_POLICY.maxDeviationBps).toBe(50);
     expect(() => parsePolicy({ maxDeviationBps: -1 })).toThrow(ZodError);
