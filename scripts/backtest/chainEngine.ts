@@ -372,13 +372,23 @@ export async function runChainBacktest(o: ChainEngineOptions): Promise<ChainBack
           }
         }
 
+        // The unhedged baseline: the vault's cash at the start plus its spot net of what it owes
+        // (nav() already deducts the liabilities), read before the first tick trades.
+        if (i === 0) {
+          const e0 = await vault.read.exposure([W]);
+          const [nav0] = await vault.read.nav();
+          usdc0 = f18(nav0) - (f18(e0.spot) - f18(e0.liabilities)) * S;
+        }
+
         // ---- one tick of the live keeper, the desk approving what it proposes
         let r: TickReport | null = null;
         if (keeper !== null) {
           const k = keeper;
           r = await desk.during(() => k.tick());
           const dec = r.decisions.find((x) => x.underlying === "ETH");
-          if (dec !== undefined) {
+          // A time policy between its clock ticks decided nothing (the model engine counts nothing).
+          const notDue = dec?.reasons[0]?.endsWith("not due until the next clock tick") === true;
+          if (dec !== undefined && !notDue) {
             if (dec.action === "standDown") {
               decisions.standDown++;
               standDowns.add(dec.reasons[0] ?? "stand down", t);
@@ -404,7 +414,6 @@ export async function runChainBacktest(o: ChainEngineOptions): Promise<ChainBack
         const net = f18(e.net);
         const spotNet = f18(e.spot) - f18(e.liabilities);
         const navUsd = f18(nav);
-        if (i === 0) usdc0 = navUsd - f18(e.spot) * S;
         const dec = r?.decisions.find((x) => x.underlying === "ETH");
         netPre[i] = dec?.net ?? net;
         netPost[i] = net;

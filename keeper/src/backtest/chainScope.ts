@@ -23,5 +23,9 @@ export function chainEngineProblems(
   if (config.treasury.writtenOptions.length > 0)
     out.push("treasury.writtenOptions: the option book runs on the model engine only");
   if (config.treasury.spot <= 0) out.push("treasury.spot must be > 0 on the chain engine");
+  // The chain clock is the path's shifted by whole days: a time policy must tick on day boundaries.
+  for (const p of policies)
+    if (p.kind === "time" && (24 % (p.intervalHours ?? 1) !== 0 || (p.intervalHours ?? 1) < 1))
+      out.push(`policy ${p.name}: the chain engine runs time policies whose interval divides 24 h`);
   return out;
 }

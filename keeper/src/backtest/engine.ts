@@ -393,7 +393,8 @@ export function runModelBacktest(args: {
         },
         { nowMs: t, clock: lastClock, minTradeUnits: keeper.minTradeUnits },
       );
-      lastClock = pd.clock;
+      // As the keeper: the clock advances on a hold or an executed hedge (a refused one retries).
+      if (pd.decision.action === "hold") lastClock = pd.clock;
       let decision: Decision | undefined = pd.fired ? pd.decision : undefined;
       if (decision !== undefined && decision.band !== null) bandSeries[i] = decision.band;
       if (decision !== undefined) {
@@ -430,6 +431,7 @@ export function runModelBacktest(args: {
               rejections.add(`bundle reverted: ${err}`, t);
             } else {
               traded = true;
+              lastClock = pd.clock;
               decisions.hedge++;
               const gas = bundleGas(venues.gas, p.legs);
               const gUsd = gasUsd(venues.gas, gas, u === "ETH" ? S : venues.gasEthUsd);

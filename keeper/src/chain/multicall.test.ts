@@ -19,6 +19,14 @@ describe("immediateBatchHttp", () => {
         const parsed = JSON.parse(body) as Req | Req[];
         const batch = Array.isArray(parsed) ? parsed : [parsed];
         posts.push(batch);
+        if (batch.some((r) => r.method === "eth_refuseBatch")) {
+          // Some providers answer a whole batch with one error object (too large, rate limited).
+          res.setHeader("content-type", "application/json");
+          res.end(
+            JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32005, message: "batch refused" } }),
+          );
+          return;
+        }
         // Answers in reverse order: the transport must match them by id.
         const answers = batch
           .map((r) =>
@@ -58,6 +66,17 @@ describe("immediateBatchHttp", () => {
     // A later turn is a new batch.
     await client.request({ method: "eth_c" as "eth_chainId" });
     expect(posts).toHaveLength(2);
+  });
+
+  it("a batch answered with one error object rejects every request in it (none hangs, nothing throws)", async () => {
+    const client = createPublicClient({ transport: immediateBatchHttp(url, { retryCount: 0 }) });
+    const rs = await Promise.allSettled([
+      client.request({ method: "eth_a" as "eth_chainId" }),
+      client.request({ method: "eth_refuseBatch" as "eth_chainId" }),
+    ]);
+    expect(rs.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    for (const r of rs)
+      expect(((r as PromiseRejectedResult).reason as BaseError).details).toBe("batch refused");
   });
 
   it("leaves without a timer: with setTimeout frozen the request still completes (viem's batch wait would hang)", async () => {

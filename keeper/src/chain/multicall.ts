@@ -161,12 +161,34 @@ export function immediateBatchHttp(
       queue = [];
       if (q.length === 0) return;
       rpc.request({ body: q.map((x) => x.body) }).then(
-        (answers: RpcAnswer[]) => {
+        (answers: unknown) => {
+          // A provider may answer a batch with one error object (too large, rate limited): every
+          // queued request must still settle, never hang or throw out of this handler.
+          if (!Array.isArray(answers)) {
+            const single = answers as Partial<RpcAnswer> | null;
+            for (const x of q)
+              x.reject(
+                single !== null && typeof single === "object" && single.error !== undefined
+                  ? new RpcRequestError({ body: x.body, error: single.error, url })
+                  : new Error(`malformed JSON-RPC batch reply to ${x.body.method}: not an array`),
+              );
+            return;
+          }
           const byId = new Map<number, RpcAnswer>();
-          for (const a of answers) if (typeof a.id === "number") byId.set(a.id, a);
+          let orphan: RpcAnswer["error"];
+          for (const a of answers as RpcAnswer[]) {
+            if (a === null || typeof a !== "object") continue;
+            if (typeof a.id === "number") byId.set(a.id, a);
+            else if (a.error !== undefined) orphan ??= a.error; // an error for the batch as a whole
+          }
           for (const x of q) {
             const a = byId.get(x.body.id);
-            if (a === undefined) x.reject(new Error(`no JSON-RPC answer to ${x.body.method} in the batch`));
+            if (a === undefined)
+              x.reject(
+                orphan === undefined
+                  ? new Error(`no JSON-RPC answer to ${x.body.method} in the batch`)
+                  : new RpcRequestError({ body: x.body, error: orphan, url }),
+              );
             else if (a.error !== undefined)
               x.reject(new RpcRequestError({ body: x.body, error: a.error, url }));
             else x.resolve(a.result);

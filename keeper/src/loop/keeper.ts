@@ -310,6 +310,8 @@ export async function startKeeper(deps: KeeperDeps): Promise<Keeper> {
 
   /** The time policy's last clock bucket per underlying (in memory: a restart hedges at once). */
   const policyClock = new Map<Underlying, number>();
+  /** Buckets of this tick's hedge decisions, committed to policyClock when the bundle confirms. */
+  const pendingClock = new Map<Underlying, number>();
   /** Daily ETF flows and ATM IV readings per underlying for the regime inputs (bounded, in memory). */
   let regimeHistory = emptyRegimeHistory();
   const httpSources = new Set(config.feeds.http.map((f) => f.source));
@@ -398,6 +400,7 @@ export async function startKeeper(deps: KeeperDeps): Promise<Keeper> {
   }
 
   async function tickInner(signal: AbortSignal | undefined, t0: number): Promise<TickReport> {
+    pendingClock.clear();
     // ---- reconcile pending intents first: never plan over an unknown outcome
     let reconciled: ReconcileOutcome[] = [];
     if (journal.pending().some((r) => r.chainId === scope.chainId && r.vault === scope.vault)) {
@@ -553,8 +556,10 @@ export async function startKeeper(deps: KeeperDeps): Promise<Keeper> {
             minTradeUnits: config.decide.minTradeUnits,
           },
         );
-        // The time policy's clock advances only with a decision that can act (not a stand-down).
-        if (d.action !== "standDown") policyClock.set(sym, clock);
+        // The time policy's clock advances on a hold, or once the hedge is confirmed (below): a
+        // failed or unapproved hedge retries at the next tick instead of waiting a whole interval.
+        if (d.action === "hold") policyClock.set(sym, clock);
+        else if (d.action === "hedge") pendingClock.set(sym, clock);
         if (d.band !== null) metrics.band.set({ underlying: sym }, d.band);
         return d;
       }),
@@ -806,6 +811,7 @@ export async function startKeeper(deps: KeeperDeps): Promise<Keeper> {
       intent: res.intent?.id ?? null,
       tickToBroadcastMs,
     };
+    if (res.status === "confirmed") for (const [sym, clock] of pendingClock) policyClock.set(sym, clock);
     if (res.status === "confirmed" || res.status === "dry-run") log.info(logFields, "rebalance");
     else log.warn(logFields, "rebalance not confirmed");
     return emptyReport({

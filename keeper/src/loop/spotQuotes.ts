@@ -82,7 +82,10 @@ export async function readSpotQuote(
   const venue = a.spot;
   if (venue === null) return null;
   const pool = venue.pools.get(u.info.token);
-  const amounts = spotSellAmounts(gap, u.balance, u.info.decimals);
+  // Never sell the WETH owed to creators: the sellable part is the balance above the liabilities.
+  const owedUnits = u.liabilities / 10n ** BigInt(18 - u.info.decimals);
+  const sellable = u.balance > owedUnits ? u.balance - owedUnits : 0n;
+  const amounts = spotSellAmounts(gap, sellable, u.info.decimals);
   if (pool === undefined || amounts.length === 0) return null;
   const quote = (amountIn: bigint) =>
     call(venue.quoter, abis.quoterV2, "quoteExactInputSingle", [

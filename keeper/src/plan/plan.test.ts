@@ -406,6 +406,17 @@ describe("plan: caps, bounds and infeasibility", () => {
     expect(p.expectedNetAfter).toBe(700);
   });
 
+  it("an aim short of the effective band (hedge-ratio margin) is planned, but never beyond the governed band", () => {
+    // decide kept 1 % of an 800-unit gap (ratio 0.99): the plan reaches 8 units, outside band 2.
+    const ok = plan(decision(800, 8, "neutral", 2), market(), policy(), config());
+    expect(ok.status).toBe("ok");
+    expect(ok.expectedNetAfter).toBeCloseTo(8, 6);
+    // An aim of 30 units exceeds the governed band (25): the vault would revert OutsideBand.
+    const no = plan(decision(600, 30, "neutral", 2), market(), policy(), config());
+    expect(no.status).toBe("infeasible");
+    expect(no.infeasible).toMatch(/^expected net 30\.0 outside band 2\.0 around target 0$/);
+  });
+
   it("infeasible when the perp position cap leaves too little headroom", () => {
     const p = plan(decision(700), market({ perpPosition: -4500 }), policy(), config());
     expect(p.status).toBe("infeasible");
@@ -474,8 +485,11 @@ describe("plan: caps, bounds and infeasibility", () => {
           const premium = new Map(chain.map((q) => [q.seriesId, q]));
           for (const l of p.legs) {
             if (l.kind === LegKind.Perp) {
-              // |bound / oracle − 1| ≤ depth limit (maxBps) + tolerance; the bound vs its leg avg ≤ tol
-              expect(Math.abs(wad(l.bound) / S - 1)).toBeLessThanOrEqual(maxBps / 1e4 + tol + 1e-12);
+              // |bound / oracle − 1| ≤ depth limit (maxBps) composed with the tolerance: the bound is
+              // the leg's average (within maxBps of the oracle) × (1 ± tol)
+              expect(Math.abs(wad(l.bound) / S - 1)).toBeLessThanOrEqual(
+                (1 + maxBps / 1e4) * (1 + tol) - 1 + 1e-12,
+              );
             } else if (l.kind === LegKind.Option) {
               const q = premium.get(l.id)!;
               const units = wad(l.amount);

@@ -413,9 +413,10 @@ export function plan(decision: Decision, market: PlanMarket, policy: HedgePolicy
       rationale,
     );
   }
-  // decide() may aim outside its band: a gap beyond the policy band is closed only to the hedge
-  // ratio's margin inside [minHedgeRatio, maxHedgeRatio] (the vault checks the ratio, not the band).
-  const aim = Math.max(band, Math.abs(decision.targetNet - decision.target));
+  // decide() may aim outside its (effective) band: a gap beyond the policy band is closed only to
+  // the hedge-ratio margin inside [minHedgeRatio, maxHedgeRatio]. The vault checks the ratio AND
+  // the governed band, so the aim never exceeds the governed band.
+  const aim = Math.max(band, Math.min(policy.band, Math.abs(decision.targetNet - decision.target)));
   const eps = 1e-6 * Math.max(1, aim);
   if (Math.abs(devAfter) > aim + eps) {
     return infeasible(
