@@ -24,9 +24,15 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { network } from "hardhat";
-import { createPublicClient, custom, formatUnits, parseEventLogs, type TransactionReceipt } from "viem";
+import { createPublicClient, custom, formatUnits, type TransactionReceipt } from "viem";
 import { createApprovalDesk } from "../demo/approvalDesk.ts";
-import { postPriceMove, progressBar, testAccountKey } from "../demo/embeddedRun.ts";
+import {
+  postPriceMove,
+  progressBar,
+  readRebalanceReceipt,
+  testAccountKey,
+  unhedgedResult,
+} from "../demo/embeddedRun.ts";
 import {
   Bucket,
   confirmStep,
@@ -43,7 +49,6 @@ import {
   type BacktestResult,
   type CostKind,
   type Rebalance,
-  type Tier,
 } from "../../keeper/src/backtest/engine.ts";
 import { DAY_MS, HOUR_MS, type MarketPath } from "../../keeper/src/backtest/path.ts";
 import { parseConfig, type KeeperConfigInput } from "../../keeper/src/config/index.ts";
@@ -77,7 +82,6 @@ export type ChainBacktest = {
 
 const CREATOR_INDEX = 7;
 const COSTS: readonly CostKind[] = ["fees", "slippage", "funding", "gas"];
-const TIERS: Tier[] = ["auto", "oneApproval", "twoApprovals"];
 /**
  * The market operator's and treasurer's per-bar transactions with fixed gas and fees: no
  * estimateGas / feeHistory / chainId round trips (a third of the chain engine's time). A revert
@@ -436,31 +440,20 @@ export async function runChainBacktest(o: ChainEngineOptions): Promise<ChainBack
     const seconds = (Date.now() - wall0) / 1000;
 
     function book(receipt: TransactionReceipt, t: number, S: number) {
-      const [ev] = parseEventLogs({ abi: vault.abi, eventName: "Rebalanced", logs: receipt.logs });
-      if (ev === undefined) return;
-      for (const l of ev.args.legs) {
-        cum.fees += f18(l.fee);
-        if (l.kind === 1 || l.kind === 2) {
-          const size = Math.abs(f18(l.sizeChange));
-          cum.slippage += Math.abs(f18(l.executionPrice) - f18(l.oraclePrice)) * size;
-          turnover += size;
-        }
-      }
-      for (const p of parseEventLogs({ abi: dex.abi, eventName: "PositionModified", logs: receipt.logs }))
-        fundingSettled += f18(p.args.fundingSettled);
-      cum.gas += Number(receipt.gasUsed) * venues.gas.gasPriceGwei * 1e-9 * S;
-      const tier = TIERS[Math.min(2, ev.args.tier)] as Tier;
-      rebalances[tier]++;
+      const r = readRebalanceReceipt(
+        receipt,
+        { vault: vault.abi, perpDex: dex.abi },
+        { gasPriceGwei: venues.gas.gasPriceGwei, ethUsd: S, time: t },
+      );
+      if (r === null) return;
+      cum.fees += r.fees;
+      cum.slippage += r.slippage;
+      cum.gas += r.gasUsd;
+      turnover += r.turnover;
+      fundingSettled += r.fundingSettled;
+      rebalances[r.rebalance.tier]++;
       rebalances.total++;
-      if (rebalanceLog.length < 100_000)
-        rebalanceLog.push({
-          time: t,
-          tier,
-          notionalUsd: f18(ev.args.notionalUsd),
-          legs: ev.args.legs.length,
-          gas: Number(receipt.gasUsed),
-          overlay: ev.args.legs.some((l) => l.kind === 0),
-        });
+      if (rebalanceLog.length < 100_000) rebalanceLog.push(r.rebalance);
     }
 
     const costs = { ...cum, total: COSTS.reduce((s, k) => s + cum[k], 0) };
@@ -471,33 +464,16 @@ export async function runChainBacktest(o: ChainEngineOptions): Promise<ChainBack
       prices,
       cumFlow,
       target: limits.targetDelta,
-      bookCostUsd: 0,
-      overlay: { buys: 0, premiumUsd: 0, feesUsd: 0, spreadUsd: 0 },
-      minCashUsd: 0,
     };
-    const zero = () => new Float64Array(n);
-    const unhedged: BacktestResult = {
-      ...base,
-      policy: { name: "unhedged", kind: "unhedged", overlay: false },
-      value: valueU,
-      netPre: netU,
-      netPost: netU,
-      band: new Float64Array(n).fill(Number.NaN),
-      cumCost: { fees: zero(), slippage: zero(), funding: zero(), gas: zero() },
-      costs: { fees: 0, slippage: 0, funding: 0, gas: 0, total: 0 },
-      rebalances: { auto: 0, oneApproval: 0, twoApprovals: 0, total: 0 },
-      rebalanceLog: [],
-      decisions: { hold: 0, hedge: 0, standDown: 0, rejected: 0 },
-      standDowns: [],
-      rejections: [],
-      turnoverUnits: 0,
-      peakMarginUsd: 0,
-    };
+    const unhedged = unhedgedResult(base, valueU, netU);
     const hedged: BacktestResult | null =
       policy === null
         ? null
         : {
             ...base,
+            bookCostUsd: 0,
+            overlay: { buys: 0, premiumUsd: 0, feesUsd: 0, spreadUsd: 0 },
+            minCashUsd: 0,
             policy,
             value,
             netPre,

@@ -20,7 +20,6 @@ import {
   custom,
   formatUnits,
   keccak256,
-  parseEventLogs,
   parseUnits,
   stringToBytes,
   type Address,
@@ -29,7 +28,13 @@ import {
 import { z } from "zod";
 import { Bucket, confirmStep, walletFor, type SystemDeployment } from "../deploy/system.ts";
 import { createApprovalDesk } from "./approvalDesk.ts";
-import { postPriceMove, progressBar, testAccountKey } from "./embeddedRun.ts";
+import {
+  postPriceMove,
+  progressBar,
+  readRebalanceReceipt,
+  testAccountKey,
+  unhedgedResult,
+} from "./embeddedRun.ts";
 import { parseConfig } from "../../keeper/src/config/index.ts";
 import { startKeeper, type TickReport } from "../../keeper/src/loop/index.ts";
 import { createLogger } from "../../keeper/src/report/logger.ts";
@@ -205,8 +210,6 @@ async function marketSteps(
     ethPath: null,
   };
 }
-
-const TIERS: Tier[] = ["auto", "oneApproval", "twoApprovals"];
 
 /** Runs the month on `connection`'s chain against the deployed and funded system `d`. */
 export async function runMonth(
@@ -417,37 +420,26 @@ export async function runMonth(
 
   /** Books a rebalance's fees, slippage vs oracle, settled funding and gas; returns its tier. */
   const bookCosts = (receipt: TransactionReceipt, m: Market, byKeeper: boolean): number | null => {
-    const [ev] = parseEventLogs({ abi: vault.abi, eventName: "Rebalanced", logs: receipt.logs });
-    if (ev === undefined) return null;
-    for (const l of ev.args.legs) {
-      cum.fees += f18(l.fee);
-      // Slippage vs the oracle on priced trades (perp and spot legs; an option leg's price is a premium).
-      if (l.kind === 1 || l.kind === 2) {
-        const size = Math.abs(f18(l.sizeChange));
-        cum.slippage += Math.abs(f18(l.executionPrice) - f18(l.oraclePrice)) * size;
-        turnover += size;
-      }
-    }
-    const fills = parseEventLogs({ abi: dex.abi, eventName: "PositionModified", logs: receipt.logs });
-    for (const p of fills) fundingSettled += f18(p.args.fundingSettled);
-    cum.gas += Number(receipt.gasUsed) * o.gasPriceGwei * 1e-9 * m.eth;
+    const r = readRebalanceReceipt(
+      receipt,
+      { vault: vault.abi, perpDex: dex.abi },
+      { gasPriceGwei: o.gasPriceGwei, ethUsd: m.eth, time: m.time },
+    );
+    if (r === null) return null;
+    cum.fees += r.fees;
+    cum.slippage += r.slippage;
+    cum.gas += r.gasUsd;
+    turnover += r.turnover;
+    fundingSettled += r.fundingSettled;
     if (!byKeeper) {
       housekept++;
-      return ev.args.tier;
+      return r.tier;
     }
-    const t = TIERS[Math.min(2, ev.args.tier)] as Tier;
-    rebalances[t]++;
+    rebalances[r.rebalance.tier]++;
     rebalances.total++;
     hedges++;
-    rebalanceLog.push({
-      time: m.time,
-      tier: t,
-      notionalUsd: f18(ev.args.notionalUsd),
-      legs: ev.args.legs.length,
-      gas: Number(receipt.gasUsed),
-      overlay: ev.args.legs.some((l) => l.kind === 0),
-    });
-    return ev.args.tier;
+    rebalanceLog.push(r.rebalance);
+    return r.tier;
   };
   let housekept = 0;
 
@@ -608,23 +600,7 @@ export async function runMonth(
     rejections: rejections.list(),
     turnoverUnits: turnover,
   };
-  const zero = () => new Float64Array(n);
-  const unhedgedRun: BacktestResult = {
-    ...base,
-    policy: { name: "unhedged", kind: "unhedged", overlay: false },
-    value: series.valueU,
-    netPre: series.netU,
-    netPost: series.netU,
-    band: new Float64Array(n).fill(Number.NaN),
-    cumCost: { fees: zero(), slippage: zero(), funding: zero(), gas: zero() },
-    costs: { fees: 0, slippage: 0, funding: 0, gas: 0, total: 0 },
-    rebalances: { auto: 0, oneApproval: 0, twoApprovals: 0, total: 0 },
-    rebalanceLog: [],
-    decisions: { hold: 0, hedge: 0, standDown: 0, rejected: 0 },
-    standDowns: [],
-    rejections: [],
-    turnoverUnits: 0,
-  };
+  const unhedgedRun = unhedgedResult(base, series.valueU, series.netU);
   const metrics = policyMetrics(hedgedRun, unhedgedRun);
   const unhedgedMetrics = policyMetrics(unhedgedRun, unhedgedRun);
   const dH = dailyPnl(series.times, cumulativePnl(hedgedRun));
